@@ -1,0 +1,21 @@
+/*
+ * Small string helpers shared by the config parser and the CLI.
+ */
+#ifndef CGW_UTIL_H
+#define CGW_UTIL_H
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Edit distance between two short strings (capped at 64 characters). */
+size_t str_distance(const char *a, const char *b);
+
+/*
+ * The candidate closest to word, when close enough to be a likely typo
+ * (distance <= 2, or <= a third of the word), else NULL. candidates is
+ * NULL-terminated.
+ */
+const char *str_suggest(const char *word, const char *const *candidates);
+
+#endif
