@@ -74,6 +74,9 @@ void log_set_sink(log_sink_fn fn, void *arg)
 }
 
 static void log_emit(int prio, const char *prefix, const char *fmt, va_list ap,
+		     int errnum) __attribute__((format(printf, 3, 0)));
+
+static void log_emit(int prio, const char *prefix, const char *fmt, va_list ap,
 		     int errnum)
 {
 	char line[1024];

@@ -34,6 +34,9 @@ static void diag_add(struct conf_diag *d, const char *line)
 }
 
 static void conf_vdiag(struct conf_parser *p, unsigned line, bool error,
+		       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void conf_vdiag(struct conf_parser *p, unsigned line, bool error,
 		       const char *fmt, va_list ap)
 {
 	char msg[512], full[700];

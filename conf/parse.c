@@ -128,8 +128,9 @@ static const char *key_suggest(const struct key_def *keys, size_t n, const char 
 static int set_prefixes(struct conf_parser *p, const struct key_def *k, void *obj,
 			const char *value, char *err, size_t errlen)
 {
-	struct cgw_prefix **list = (struct cgw_prefix **)((char *)obj + k->off);
-	size_t *count = (size_t *)((char *)obj + k->count_off);
+	/* The offsets come from offsetof on these very fields: aligned. */
+	struct cgw_prefix **list = (void *)((char *)obj + k->off);
+	size_t *count = (void *)((char *)obj + k->count_off);
 	char buf[CONF_MAX_LINE];
 	char *save = NULL;
 
