@@ -1,0 +1,324 @@
+/*
+ * Daemon wiring: signals, reload (parse, keep the old snapshot on errors,
+ * apply the difference per tunnel), systemd notifications, and the
+ * control-socket commands (status, reload).
+ */
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "conf/conf.h"
+#include "config.h"
+#include "daemon/ctl.h"
+#include "daemon/notify.h"
+
+/* What the daemon knows of one configured tunnel at run time. */
+struct tunnel {
+	char name[CGW_NAME_MAX];
+	const char *state;		/* "down" until IKE brings it up */
+	const char *reason;		/* why it is in that state */
+};
+
+struct daemon {
+	struct ev_loop *loop;
+	struct cgw_conf *conf;
+	char *conf_path;
+	struct ctl_server *ctl;
+	struct tunnel *tunnels;		/* parallel to conf->tunnels */
+	ev_signal sigterm, sigint, sighup;
+	ev_tstamp started;
+	unsigned reloads;
+};
+
+#define TUNNEL_REASON_NO_IKE "IKE is not implemented in this version"
+
+static int tunnels_build(struct daemon *d)
+{
+	struct tunnel *t = calloc(d->conf->n_tunnels ? d->conf->n_tunnels : 1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->conf->n_tunnels; i++) {
+		snprintf(t[i].name, sizeof(t[i].name), "%s", d->conf->tunnels[i].name);
+		t[i].state = "down";
+		t[i].reason = TUNNEL_REASON_NO_IKE;
+	}
+	free(d->tunnels);
+	d->tunnels = t;
+	return 0;
+}
+
+static void notify_status(struct daemon *d)
+{
+	notify_sendf("STATUS=%zu tunnels configured, 0 up", d->conf->n_tunnels);
+}
+
+/* ---- status ---- */
+
+static void json_add_str(struct json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
+static struct json_object *status_tunnel(const struct cgw_tunnel_conf *tc,
+					 const struct tunnel *t)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+	json_add_str(o, "name", tc->name);
+	json_add_str(o, "remote", conf_addr_str(&tc->remote, buf, sizeof(buf)));
+	json_add_str(o, "vti", tc->vti);
+	json_object_object_add(o, "mark", json_object_new_int64(tc->mark));
+	json_add_str(o, "inside", conf_prefix_str(&tc->inside, buf, sizeof(buf)));
+	json_add_str(o, "local_inside", conf_addr_str(&tc->local_inside, buf, sizeof(buf)));
+	json_add_str(o, "remote_inside", conf_addr_str(&tc->remote_inside, buf, sizeof(buf)));
+	json_add_str(o, "startup", conf_startup_name(tc->startup));
+	json_add_str(o, "state", t->state);
+	if (t->reason)
+		json_add_str(o, "reason", t->reason);
+	return o;
+}
+
+static struct json_object *status_neighbor(const struct cgw_conf *c,
+					   const struct cgw_tunnel_conf *tc)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+	json_add_str(o, "name", tc->name);
+	json_add_str(o, "address", conf_addr_str(&tc->remote_inside, buf, sizeof(buf)));
+	json_add_str(o, "local_address", conf_addr_str(&tc->local_inside, buf, sizeof(buf)));
+	json_object_object_add(o, "remote_as", json_object_new_int64(tc->bgp_peer_asn));
+	json_object_object_add(o, "local_as", json_object_new_int64(c->bgp.asn));
+	json_object_object_add(o, "hold_time", json_object_new_int64(tc->bgp_hold_time));
+	json_add_str(o, "state", "Idle");
+	json_add_str(o, "reason", "waiting for the tunnel");
+	json_add_str(o, "tunnel", tc->name);
+	return o;
+}
+
+static struct json_object *status_build(struct daemon *d)
+{
+	const struct cgw_conf *c = d->conf;
+	struct json_object *o = json_object_new_object();
+	struct json_object *tunnels = json_object_new_array();
+	struct json_object *neighbors = json_object_new_array();
+	char buf[64];
+
+	json_add_str(o, "version", CGW_VERSION);
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_add_str(o, "config", d->conf_path);
+	json_object_object_add(o, "uptime",
+			       json_object_new_int64((int64_t)(ev_now(d->loop) - d->started)));
+	json_object_object_add(o, "reloads", json_object_new_int64(d->reloads));
+	if (c->gateway.local_address.family)
+		json_add_str(o, "local_address",
+			     conf_addr_str(&c->gateway.local_address, buf, sizeof(buf)));
+	if (c->gateway.local_id)
+		json_add_str(o, "local_id", c->gateway.local_id);
+	if (c->bgp.enabled) {
+		json_object_object_add(o, "asn", json_object_new_int64(c->bgp.asn));
+		json_add_str(o, "router_id", inet_ntop(AF_INET, &c->bgp.router_id, buf,
+						       sizeof(buf)));
+	}
+	for (size_t i = 0; i < c->n_tunnels; i++) {
+		json_object_array_add(tunnels, status_tunnel(&c->tunnels[i], &d->tunnels[i]));
+		if (c->tunnels[i].bgp_peer_asn)
+			json_object_array_add(neighbors, status_neighbor(c, &c->tunnels[i]));
+	}
+	json_object_object_add(o, "tunnels", tunnels);
+	json_object_object_add(o, "neighbors", neighbors);
+	return o;
+}
+
+/* ---- reload ---- */
+
+static struct json_object *names_array(void)
+{
+	return json_object_new_array();
+}
+
+/* Compare old and new snapshots tunnel by tunnel; fill result lists. */
+static void reload_diff(const struct cgw_conf *old, const struct cgw_conf *new,
+			struct json_object *res)
+{
+	struct json_object *added = names_array(), *removed = names_array();
+	struct json_object *changed = names_array(), *unchanged = names_array();
+
+	for (size_t i = 0; i < new->n_tunnels; i++) {
+		const struct cgw_tunnel_conf *n = &new->tunnels[i];
+		const struct cgw_tunnel_conf *o = conf_tunnel_find(old, n->name);
+		struct json_object *list = !o ? added :
+			conf_tunnel_equal(o, n) ? unchanged : changed;
+
+		json_object_array_add(list, json_object_new_string(n->name));
+		log_info("reload: tunnel %s %s", n->name, !o ? "added" :
+			 list == unchanged ? "unchanged" : "changed");
+	}
+	for (size_t i = 0; i < old->n_tunnels; i++) {
+		if (conf_tunnel_find(new, old->tunnels[i].name))
+			continue;
+		json_object_array_add(removed, json_object_new_string(old->tunnels[i].name));
+		log_info("reload: tunnel %s removed", old->tunnels[i].name);
+	}
+	json_object_object_add(res, "added", added);
+	json_object_object_add(res, "removed", removed);
+	json_object_object_add(res, "changed", changed);
+	json_object_object_add(res, "unchanged", unchanged);
+}
+
+/*
+ * Parse the file again. With errors: log them, keep the old snapshot,
+ * return -EINVAL with the lines in *errors. Otherwise swap and return 0.
+ */
+static int daemon_reload(struct daemon *d, struct json_object **result)
+{
+	struct conf_diag diag = { 0 };
+	struct cgw_conf *new;
+	struct json_object *res = json_object_new_object();
+	struct json_object *lines = json_object_new_array();
+	int r = 0;
+
+	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%llu",
+		     (unsigned long long)(ev_time() * 1e6));
+	log_info("reloading %s", d->conf_path);
+	new = conf_load(d->conf_path, CONF_CHECK_PERMS, &diag);
+	for (size_t i = 0; i < diag.n_lines; i++) {
+		log_warnx("%s", diag.lines[i]);
+		json_object_array_add(lines, json_object_new_string(diag.lines[i]));
+	}
+	json_object_object_add(res, "errors", lines);
+	if (!new) {
+		log_warnx("reload: %zu error(s) in %s: keeping the running config",
+			  diag.n_errors, d->conf_path);
+		json_add_str(res, "message", "config has errors: the running config is kept");
+		r = -EINVAL;
+		goto out;
+	}
+	if (strcmp(new->gateway.control_socket, d->conf->gateway.control_socket) != 0)
+		log_warnx("reload: control-socket changed to %s: takes effect on restart",
+			  new->gateway.control_socket);
+	reload_diff(d->conf, new, res);
+	conf_free(d->conf);
+	d->conf = new;
+	tunnels_build(d);
+	d->reloads++;
+	json_add_str(res, "message", "config reloaded");
+out:
+	conf_diag_free(&diag);
+	notify_send("READY=1");
+	notify_status(d);
+	*result = res;
+	return r;
+}
+
+/* ---- control commands ---- */
+
+static int ctl_handle(void *arg, const char *command, struct json_object *args,
+		      struct json_object **result, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(command, "status") == 0) {
+		*result = status_build(d);
+		return 0;
+	}
+	if (strcmp(command, "reload") == 0) {
+		int r = daemon_reload(d, result);
+		if (r < 0)
+			snprintf(err, errlen, "config has errors: the running config is kept");
+		return r;
+	}
+	snprintf(err, errlen, "unknown command '%s'", command);
+	return -EOPNOTSUPP;
+}
+
+/* ---- signals ---- */
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	log_info("%s: shutting down", strsignal(w->signum));
+	notify_send("STOPPING=1");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct json_object *res = NULL;
+
+	daemon_reload(d, &res);
+	json_object_put(res);
+}
+
+int daemon_start(struct daemon **out, struct cgw_conf *conf, const char *conf_path)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	d->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+	d->conf = conf;
+	d->conf_path = strdup(conf_path);
+	if (!d->loop || !d->conf_path || tunnels_build(d) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	d->started = ev_now(d->loop);
+	ev_signal_init(&d->sigterm, on_stop_signal, SIGTERM);
+	ev_signal_init(&d->sigint, on_stop_signal, SIGINT);
+	ev_signal_init(&d->sighup, on_sighup, SIGHUP);
+	d->sighup.data = d;
+	ev_signal_start(d->loop, &d->sigterm);
+	ev_signal_start(d->loop, &d->sigint);
+	ev_signal_start(d->loop, &d->sighup);
+	r = ctl_server_open(&d->ctl, d->loop, conf->gateway.control_socket, ctl_handle, d);
+	if (r < 0) {
+		errno = -r;
+		log_warn("control socket %s", conf->gateway.control_socket);
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	d->conf = NULL;		/* still the caller's */
+	daemon_stop(d);
+	return r;
+}
+
+int daemon_run(struct daemon *d)
+{
+	log_info("cgwd %s running: %zu tunnel(s), control socket %s", CGW_VERSION,
+		 d->conf->n_tunnels, d->conf->gateway.control_socket);
+	notify_send("READY=1");
+	notify_status(d);
+	ev_run(d->loop, 0);
+	return 0;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (!d)
+		return;
+	ctl_server_close(d->ctl);
+	if (d->loop) {
+		ev_signal_stop(d->loop, &d->sigterm);
+		ev_signal_stop(d->loop, &d->sigint);
+		ev_signal_stop(d->loop, &d->sighup);
+	}
+	conf_free(d->conf);
+	free(d->tunnels);
+	free(d->conf_path);
+	free(d);
+}
