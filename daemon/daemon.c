@@ -20,46 +20,23 @@
 #include "config.h"
 #include "daemon/ctl.h"
 #include "daemon/notify.h"
-
-/* What the daemon knows of one configured tunnel at run time. */
-struct tunnel {
-	char name[CGW_NAME_MAX];
-	const char *state;		/* "down" until IKE brings it up */
-	const char *reason;		/* why it is in that state */
-};
+#include "daemon/tunnels.h"
 
 struct daemon {
 	struct ev_loop *loop;
 	struct cgw_conf *conf;
 	char *conf_path;
 	struct ctl_server *ctl;
-	struct tunnel *tunnels;		/* parallel to conf->tunnels */
+	struct tunnels *tunnels;	/* IKE, VTIs, kernel SAs */
 	ev_signal sigterm, sigint, sighup;
 	ev_tstamp started;
 	unsigned reloads;
 };
 
-#define TUNNEL_REASON_NO_IKE "IKE is not implemented in this version"
-
-static int tunnels_build(struct daemon *d)
-{
-	struct tunnel *t = calloc(d->conf->n_tunnels ? d->conf->n_tunnels : 1, sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < d->conf->n_tunnels; i++) {
-		snprintf(t[i].name, sizeof(t[i].name), "%s", d->conf->tunnels[i].name);
-		t[i].state = "down";
-		t[i].reason = TUNNEL_REASON_NO_IKE;
-	}
-	free(d->tunnels);
-	d->tunnels = t;
-	return 0;
-}
-
 static void notify_status(struct daemon *d)
 {
-	notify_sendf("STATUS=%zu tunnels configured, 0 up", d->conf->n_tunnels);
+	notify_sendf("STATUS=%zu tunnels configured, %u up", d->conf->n_tunnels,
+		     tunnels_up_count(d->tunnels));
 }
 
 /* ---- status ---- */
@@ -69,8 +46,8 @@ static void json_add_str(struct json_object *o, const char *key, const char *val
 	json_object_object_add(o, key, json_object_new_string(val));
 }
 
-static struct json_object *status_tunnel(const struct cgw_tunnel_conf *tc,
-					 const struct tunnel *t)
+static struct json_object *status_tunnel(struct daemon *d,
+					 const struct cgw_tunnel_conf *tc)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[64];
@@ -83,9 +60,7 @@ static struct json_object *status_tunnel(const struct cgw_tunnel_conf *tc,
 	json_add_str(o, "local_inside", conf_addr_str(&tc->local_inside, buf, sizeof(buf)));
 	json_add_str(o, "remote_inside", conf_addr_str(&tc->remote_inside, buf, sizeof(buf)));
 	json_add_str(o, "startup", conf_startup_name(tc->startup));
-	json_add_str(o, "state", t->state);
-	if (t->reason)
-		json_add_str(o, "reason", t->reason);
+	tunnels_status(d->tunnels, tc, o);
 	return o;
 }
 
@@ -132,7 +107,7 @@ static struct json_object *status_build(struct daemon *d)
 						       sizeof(buf)));
 	}
 	for (size_t i = 0; i < c->n_tunnels; i++) {
-		json_object_array_add(tunnels, status_tunnel(&c->tunnels[i], &d->tunnels[i]));
+		json_object_array_add(tunnels, status_tunnel(d, &c->tunnels[i]));
 		if (c->tunnels[i].bgp_peer_asn)
 			json_object_array_add(neighbors, status_neighbor(c, &c->tunnels[i]));
 	}
@@ -209,9 +184,9 @@ static int daemon_reload(struct daemon *d, struct json_object **result)
 		log_warnx("reload: control-socket changed to %s: takes effect on restart",
 			  new->gateway.control_socket);
 	reload_diff(d->conf, new, res);
+	tunnels_apply(d->tunnels, d->conf, new);
 	conf_free(d->conf);
 	d->conf = new;
-	tunnels_build(d);
 	d->reloads++;
 	json_add_str(res, "message", "config reloaded");
 out:
@@ -271,7 +246,7 @@ int daemon_start(struct daemon **out, struct cgw_conf *conf, const char *conf_pa
 	d->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
 	d->conf = conf;
 	d->conf_path = strdup(conf_path);
-	if (!d->loop || !d->conf_path || tunnels_build(d) < 0) {
+	if (!d->loop || !d->conf_path) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -289,6 +264,9 @@ int daemon_start(struct daemon **out, struct cgw_conf *conf, const char *conf_pa
 		log_warn("control socket %s", conf->gateway.control_socket);
 		goto fail;
 	}
+	r = tunnels_start(&d->tunnels, d->loop, conf);
+	if (r < 0)
+		goto fail;
 	*out = d;
 	return 0;
 fail:
@@ -311,6 +289,7 @@ void daemon_stop(struct daemon *d)
 {
 	if (!d)
 		return;
+	tunnels_stop(d->tunnels);
 	ctl_server_close(d->ctl);
 	if (d->loop) {
 		ev_signal_stop(d->loop, &d->sigterm);
@@ -318,7 +297,6 @@ void daemon_stop(struct daemon *d)
 		ev_signal_stop(d->loop, &d->sighup);
 	}
 	conf_free(d->conf);
-	free(d->tunnels);
 	free(d->conf_path);
 	free(d);
 }

@@ -31,8 +31,9 @@
 #   CGW_BUILD_DIR       build directory with daemon/cgwd, cgwctl/cgwctl
 #                       (default: <source>/build)
 #   CGW_LAB_HOLD=1      keep the lab up until Ctrl-C (prints how to use it)
-#   CGW_LAB_EXPECT      what to check before exiting: "configured" (default,
-#                       this milestone: both tunnels and neighbors listed) or
+#   CGW_LAB_EXPECT      what to check before exiting: "configured" (both
+#                       tunnels and neighbors listed), "tunnels" (default:
+#                       both tunnels up, ESP across each inside /30) or
 #                       "up" (tunnels and BGP up, ping lan -> vpc)
 #   CGW_LAB_GATEWAY     "cgwd" (default), "strongswan" (a reference gateway
 #                       made of strongSwan + BIRD instead of cgwd, to check
@@ -56,7 +57,7 @@ BUILD=${CGW_BUILD_DIR:-$SRC_DIR/build}
 STATE=${CGW_LAB_STATE:-/run/cgw-lab}
 P=${CGW_LAB_PREFIX:-cgwlab-}
 HOLD=${CGW_LAB_HOLD:-0}
-EXPECT=${CGW_LAB_EXPECT:-configured}
+EXPECT=${CGW_LAB_EXPECT:-tunnels}
 GATEWAY=${CGW_LAB_GATEWAY:-cgwd}
 AWS_START=${CGW_LAB_AWS_START:-none}
 STEP_TIMEOUT=${CGW_LAB_TIMEOUT:-60}
@@ -261,7 +262,7 @@ delete_namespaces() {
 
 preflight() {
 	[[ $EUID -eq 0 ]] || fail "run as root (sudo lab/run.sh, or sudo $0)"
-	case $EXPECT in configured|up) ;; *) fail "CGW_LAB_EXPECT must be configured or up";; esac
+	case $EXPECT in configured|tunnels|up) ;; *) fail "CGW_LAB_EXPECT must be configured, tunnels or up";; esac
 	case $GATEWAY in cgwd|strongswan|none) ;; *) fail "CGW_LAB_GATEWAY must be cgwd, strongswan or none";; esac
 	case $AWS_START in none|trap|start) ;; *) fail "CGW_LAB_AWS_START must be none, trap or start";; esac
 	local missing=() b
@@ -730,6 +731,35 @@ check_configured() {
 	say "OK: cgwctl status lists tunnels aws-1, aws-2 and 2 neighbors (remote AS 64512)"
 }
 
+# CGW_LAB_EXPECT=tunnels: both IKE and CHILD SAs up (seen from both ends)
+# and ESP across each tunnel's inside /30, without BGP yet.
+cgwd_tunnels_up() {
+	local json
+	json=$(cgwctl status --json) || return 1
+	[[ $(jq -r '[.tunnels[] | select(.state == "up") | .name] | sort | join(",")' \
+		<<<"$json") == "aws-1,aws-2" ]]
+}
+check_tunnels() {
+	(( HAVE_VTI )) || fail "CGW_LAB_EXPECT=tunnels needs ESP and VTI in the kernel (run through lab/run.sh)"
+	section "waiting for both tunnels (up to ${UP_TIMEOUT}s)"
+	wait_until "both IKE and CHILD SAs on the AWS side" "$UP_TIMEOUT" cgwd aws_tunnels_up
+	wait_until "cgwctl status: aws-1 and aws-2 up" "$UP_TIMEOUT" cgwd cgwd_tunnels_up
+	say "both tunnels up: ESTABLISHED with CHILD SAs INSTALLED on the AWS side, up in cgwctl status"
+	aws_sw --list-sas
+	local i
+	for i in 10 11; do
+		in_ns "$NS_GW" ping -c 3 -i 0.2 -W 2 "169.254.$i.1" ||
+			fail "no ping reply from the AWS side's inside address 169.254.$i.1"
+	done
+	say "ping 169.254.10.1 (vti1) and 169.254.11.1 (vti2) from the gateway answer"
+	local json
+	json=$(cgwctl status --json)
+	cgwctl status
+	[[ $(jq '[.tunnels[] | select(.packets_in > 0 and .packets_out > 0)] | length' \
+		<<<"$json") == 2 ]] || fail "cgwctl status shows no traffic counted on both tunnels"
+	say "OK: both tunnels up, ESP across both, counters in cgwctl status"
+}
+
 # ---- LATER MILESTONES (CGW_LAB_EXPECT=up) ----------------------------------
 # Tunnels up and traffic across. Everything here is observed from the AWS
 # side and the hosts, so it does not depend on cgwd's status format; when
@@ -880,6 +910,9 @@ main() {
 	report
 	section "checks"
 	check_configured
+	if [[ $EXPECT == tunnels ]]; then
+		check_tunnels
+	fi
 	if [[ $EXPECT == up ]]; then
 		check_up
 	fi

@@ -1,0 +1,33 @@
+/*
+ * Tunnels on the daemon's loop: the kernel side that belongs to a tunnel
+ * rather than to an SA (its VTI, leftovers of a previous instance), the
+ * IKE engine and its sockets, and per-tunnel state for status.
+ */
+#ifndef CGW_TUNNELS_H
+#define CGW_TUNNELS_H
+
+struct ev_loop;
+struct json_object;
+struct cgw_conf;
+struct cgw_tunnel_conf;
+struct tunnels;
+
+/*
+ * Open the kernel interfaces and IKE sockets, remove a previous
+ * instance's leftovers, set up every tunnel of conf (borrowed until the
+ * next tunnels_apply). Kernel problems are not fatal: the tunnels say why
+ * they are down. 0 or -errno (only for out of memory).
+ */
+int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_conf *conf);
+/* Move from old to new: removed torn down, added set up, changed redone,
+ * unchanged untouched (only re-pointed at new). */
+void tunnels_apply(struct tunnels *t, const struct cgw_conf *old, const struct cgw_conf *new);
+/* Add state, reason, SAs and counters of one tunnel to o. */
+void tunnels_status(struct tunnels *t, const struct cgw_tunnel_conf *tc,
+		    struct json_object *o);
+/* How many tunnels are up. */
+unsigned tunnels_up_count(const struct tunnels *t);
+/* Delete every SA (telling peers) and everything made in the kernel. */
+void tunnels_stop(struct tunnels *t);
+
+#endif

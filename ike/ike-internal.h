@@ -1,0 +1,250 @@
+/*
+ * The IKE engine's objects, shared by the ike/ files only.
+ *
+ * IKE SA states (one transition table, sa.c; nothing else assigns):
+ *
+ *   initiator:  IDLE ─► INIT_SENT ─► AUTH_SENT ─► ESTABLISHED
+ *   responder:  IDLE ─► INIT_DONE ─────────────► ESTABLISHED
+ *   either:     ESTABLISHED ─► REKEYING ─► ESTABLISHED   (IKE rekey, next issue)
+ *               ESTABLISHED ─► REKEYED (replaced, waits for its delete)
+ *               any ─► DELETING ─► DEAD;  any ─► DEAD (failure, peer delete)
+ *
+ * CHILD SA states:
+ *   CREATING ─► INSTALLED ─► REKEYING ─► INSTALLED (make-before-break)
+ *   INSTALLED ─► REKEYED (replaced) ─► DELETING ─► DEAD;  any ─► DEAD
+ */
+#ifndef CGW_IKE_INTERNAL_H
+#define CGW_IKE_INTERNAL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "ike/crypto.h"
+#include "ike/dh.h"
+#include "ike/ike.h"
+#include "ike/payload.h"
+
+#define IKE_SA_STATES(X) \
+	X(IDLE, "IDLE") \
+	X(INIT_SENT, "INIT_SENT") \
+	X(AUTH_SENT, "AUTH_SENT") \
+	X(INIT_DONE, "INIT_DONE") \
+	X(ESTABLISHED, "ESTABLISHED") \
+	X(REKEYING, "REKEYING") \
+	X(REKEYED, "REKEYED") \
+	X(DELETING, "DELETING") \
+	X(DEAD, "DEAD")
+
+enum ike_sa_state {
+#define X(id, name) IKE_SA_##id,
+	IKE_SA_STATES(X)
+#undef X
+	IKE_SA_STATE_COUNT
+};
+
+#define CHILD_SA_STATES(X) \
+	X(CREATING, "CREATING") \
+	X(INSTALLED, "INSTALLED") \
+	X(REKEYING, "REKEYING") \
+	X(REKEYED, "REKEYED") \
+	X(DELETING, "DELETING") \
+	X(DEAD, "DEAD")
+
+enum child_sa_state {
+#define X(id, name) CHILD_SA_##id,
+	CHILD_SA_STATES(X)
+#undef X
+	CHILD_SA_STATE_COUNT
+};
+
+#define IKE_MSG_MAX 65535
+#define IKE_NONCE_LEN 32
+#define IKE_RETRANSMIT_TRIES 5		/* 1, 2, 4, 8, 16 s: gone after ~31 s */
+#define IKE_HALF_OPEN_TIMEOUT 30.0	/* responder: SA_INIT answered, no AUTH */
+#define IKE_BACKOFF_MIN 1.0		/* re-initiation: 1 s doubling ... */
+#define IKE_BACKOFF_MAX 30.0		/* ... up to 30 s, forever */
+#define IKE_NATT_KEEPALIVE 20.0
+
+struct ike_tunnel;
+struct ike_sa;
+
+/* A request we sent and retransmit until answered. */
+struct ike_request {
+	uint8_t *buf;
+	size_t len;
+	uint32_t msgid;
+	uint8_t exchange;
+	int tries;
+	ev_timer timer;
+	bool active;
+};
+
+struct child_sa {
+	struct child_sa *next;
+	struct ike_sa *ike;
+	enum child_sa_state state;
+	uint32_t spi_in, spi_out;	/* host order */
+	struct ike_algs algs;		/* ESP: encr, keylen, integ */
+	bool esn;
+	bool installed;			/* kernel states exist */
+	double established;		/* ev_time() when installed */
+	struct cgw_prefix ts_local, ts_remote;
+};
+
+struct ike_sa {
+	struct ike_sa *next;
+	struct ike_tunnel *tun;
+	struct ike *ike;
+	enum ike_sa_state state;
+	bool initiator;			/* original initiator of this IKE SA */
+	uint64_t spi_i, spi_r;		/* host order */
+	struct ike_path path;
+	bool natt;			/* talking on 4500 */
+	bool nat_local, nat_remote;	/* NAT in front of us / the peer */
+
+	struct cgw_proposal chosen;	/* one alg per type */
+	struct ike_algs algs;
+	uint16_t dh_group;
+	struct ike_dh *dh;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp;	/* IKE_SA_INIT messages, for AUTH */
+	size_t init_req_len, init_resp_len;
+	uint8_t cookie[64];
+	size_t cookie_len;
+	bool ke_retried;
+	struct ike_sa_keys keys;
+	struct ike_sk sk_out, sk_in;	/* our sending / receiving direction */
+
+	uint32_t next_msgid;		/* our next request */
+	uint32_t peer_msgid;		/* next request expected from the peer */
+	uint8_t *last_resp;		/* our last response, for retransmits */
+	size_t last_resp_len;
+	uint32_t last_resp_msgid;
+	struct ike_request req;
+
+	struct child_sa *children;
+	uint32_t pending_spi;		/* inbound SPI allocated for IKE_AUTH */
+	double established;
+	double last_rx;			/* ev_now() of the last valid message */
+	ev_timer dpd_timer;
+	ev_timer half_open_timer;
+	bool dpd_outstanding;
+	char why[128];			/* why it failed, for status */
+};
+
+struct ike_tunnel {
+	struct ike_tunnel *next;
+	struct ike *ike;
+	const struct cgw_tunnel_conf *conf;
+	const struct cgw_gateway_conf *gw;
+	unsigned index;
+	uint32_t reqid;
+	bool up;			/* reported to the daemon as up */
+	double backoff;			/* next re-initiation delay */
+	ev_timer reinit_timer;
+	unsigned attempts;
+	char last_error[160];
+};
+
+struct ike {
+	struct ev_loop *loop;
+	struct xfrm *xfrm;
+	struct ike_ops ops;
+	void *arg;
+	struct ike_tunnel *tunnels;
+	struct ike_sa *sas;
+};
+
+/* sa.c */
+const char *ike_sa_state_name(enum ike_sa_state s);
+const char *child_sa_state_name(enum child_sa_state s);
+bool ike_sa_transition_ok(enum ike_sa_state from, enum ike_sa_state to);
+bool child_sa_transition_ok(enum child_sa_state from, enum child_sa_state to);
+void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to, const char *why);
+void child_sa_set_state(struct child_sa *c, enum child_sa_state to, const char *why);
+struct ike_sa *ike_sa_new(struct ike_tunnel *tun, bool initiator);
+struct ike_sa *ike_sa_find(struct ike *ike, uint64_t spi_i, uint64_t spi_r);
+struct ike_sa *ike_sa_find_half(struct ike *ike, uint64_t spi_i,
+				const struct sockaddr_in *remote);
+void ike_sa_fail(struct ike_sa *sa, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ike_sa_destroy(struct ike_sa *sa);
+struct ike_tunnel *ike_tunnel_by_remote(struct ike *ike, const struct sockaddr_in *remote);
+void ike_tunnel_child_changed(struct ike_tunnel *tun);
+void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
+int ike_tunnel_initiate(struct ike_tunnel *tun);
+int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local);
+void ike_log_sa(const struct ike_sa *sa, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* msg.c */
+int ike_send_request(struct ike_sa *sa, uint8_t exchange, struct ike_chain *inner);
+int ike_send_init_request(struct ike_sa *sa, const uint8_t *buf, size_t len);
+int ike_send_response(struct ike_sa *sa, uint8_t exchange, uint32_t msgid,
+		      struct ike_chain *inner);
+void ike_send_raw(struct ike *ike, const struct ike_path *path, bool natt,
+		  const uint8_t *buf, size_t len);
+void ike_request_done(struct ike_sa *sa);
+void ike_send_error_unprotected(struct ike *ike, const struct ike_path *path, bool natt,
+				const struct ike_hdr *req, uint16_t notify,
+				const uint8_t *data, size_t data_len);
+
+/* init.c */
+int ike_init_start(struct ike_sa *sa);
+void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool natt,
+			   struct ike_msg *m, struct ike_tunnel *tun);
+void ike_init_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct sockaddr_in *a,
+		   uint8_t out[20]);
+
+/* auth.c */
+int ike_auth_start(struct ike_sa *sa);
+void ike_auth_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void ike_auth_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+
+/* child.c */
+int child_narrow_ts(const struct cgw_tunnel_conf *t, const struct ike_ts *tsi,
+		    const struct ike_ts *tsr, bool we_are_responder,
+		    struct cgw_prefix *local, struct cgw_prefix *remote);
+struct child_sa *child_install(struct ike_sa *sa, const struct cgw_proposal *esp,
+			       uint32_t spi_in, uint32_t spi_out,
+			       const struct cgw_prefix *ts_local,
+			       const struct cgw_prefix *ts_remote);
+void child_uninstall(struct child_sa *c);
+void child_destroy(struct child_sa *c);
+int child_alloc_spi(struct ike_sa *sa, uint32_t *spi);
+void ts_entry_from_prefix(const struct cgw_prefix *p, struct ike_ts_entry *e);
+
+/* select.c */
+#define SELECT_NO_DH 1			/* IKE_AUTH child SA: no KE, ignore DH */
+int ike_select_proposal(const struct cgw_proposals *ours, const struct ike_sa_pl *theirs,
+			uint8_t protocol, unsigned flags, struct cgw_proposal *chosen,
+			uint8_t *num, struct span *spi);
+int ike_check_chosen(const struct cgw_proposals *ours, const struct ike_sa_pl *theirs,
+		     uint8_t protocol, unsigned flags, struct cgw_proposal *chosen,
+		     struct span *spi);
+/* Our ESP proposals as sent: ESN made explicit, DH dropped for IKE_AUTH. */
+void ike_esp_proposals(const struct cgw_proposals *in, bool no_dh,
+		       struct cgw_proposals *out);
+void ike_algs_from(const struct cgw_proposal *p, struct ike_algs *a);
+
+/* info.c */
+void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+int ike_send_delete_ike(struct ike_sa *sa);
+void ike_dpd_start(struct ike_sa *sa);
+
+/* timers.c */
+void ike_timers_request_sent(struct ike_sa *sa);
+void ike_timers_request_answered(struct ike_sa *sa);
+void ike_timers_half_open(struct ike_sa *sa);
+void ike_timers_established(struct ike_sa *sa);
+void ike_timers_msg_rcvd(struct ike_sa *sa);
+void ike_timers_stop(struct ike_sa *sa);
+void ike_timers_reinit(struct ike_tunnel *tun, double delay);
+void ike_timers_tunnel_stop(struct ike_tunnel *tun);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * The engine's public face: creation, tunnels added/updated/removed as
+ * the config changes, shutdown (DELETE to every peer), status.
+ */
+#include "ike/ike-internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "xfrm/xfrm.h"
+
+int ike_new(struct ike **out, struct ev_loop *loop, struct xfrm *x,
+	    const struct ike_ops *ops, void *arg)
+{
+	struct ike *ike = calloc(1, sizeof(*ike));
+
+	if (!ike)
+		return -ENOMEM;
+	ike->loop = loop;
+	ike->xfrm = x;
+	ike->ops = *ops;
+	ike->arg = arg;
+	*out = ike;
+	return 0;
+}
+
+static struct ike_tunnel *tunnel_find(struct ike *ike, const char *name)
+{
+	for (struct ike_tunnel *t = ike->tunnels; t; t = t->next)
+		if (strcmp(t->conf->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+int ike_tunnel_add(struct ike *ike, const struct cgw_tunnel_conf *t,
+		   const struct cgw_gateway_conf *g, unsigned index)
+{
+	struct ike_tunnel *tun = calloc(1, sizeof(*tun));
+
+	if (!tun)
+		return -ENOMEM;
+	tun->ike = ike;
+	tun->conf = t;
+	tun->gw = g;
+	tun->index = index;
+	tun->reqid = CGW_XFRM_REQID(index);
+	tun->backoff = IKE_BACKOFF_MIN;
+	tun->next = ike->tunnels;
+	ike->tunnels = tun;
+	if (t->startup == CGW_STARTUP_START)
+		ike_timers_reinit(tun, 0.);	/* initiate from the loop, at once */
+	return 0;
+}
+
+void ike_tunnel_update(struct ike *ike, const struct cgw_tunnel_conf *t,
+		       const struct cgw_gateway_conf *g)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, t->name);
+
+	if (tun) {
+		tun->conf = t;
+		tun->gw = g;
+	}
+}
+
+/* Delete the SA: DELETE to the peer (not waited for), kernel state removed. */
+static void sa_shutdown(struct ike_sa *sa)
+{
+	if (sa->state == IKE_SA_ESTABLISHED) {
+		sa->req.active = false;
+		ike_send_delete_ike(sa);
+	}
+	ike_sa_set_state(sa, IKE_SA_DEAD, "shutting down");
+	ike_sa_destroy(sa);
+}
+
+static void tunnel_free(struct ike_tunnel *tun)
+{
+	struct ike *ike = tun->ike;
+	struct ike_sa *sa, *next;
+
+	ike_timers_tunnel_stop(tun);
+	for (sa = ike->sas; sa; sa = next) {
+		next = sa->next;
+		if (sa->tun == tun)
+			sa_shutdown(sa);
+	}
+	for (struct ike_tunnel **pp = &ike->tunnels; *pp; pp = &(*pp)->next) {
+		if (*pp == tun) {
+			*pp = tun->next;
+			break;
+		}
+	}
+	free(tun);
+}
+
+void ike_tunnel_remove(struct ike *ike, const char *name)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, name);
+
+	if (tun)
+		tunnel_free(tun);
+}
+
+void ike_free(struct ike *ike)
+{
+	if (!ike)
+		return;
+	while (ike->tunnels)
+		tunnel_free(ike->tunnels);
+	free(ike);
+}
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static struct json_object *child_status(const struct child_sa *c, double now)
+{
+	struct json_object *o = json_object_new_object();
+	struct cgw_proposals one = { .n = 1 };
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%08x", c->spi_in);
+	add_str(o, "spi_in", buf);
+	snprintf(buf, sizeof(buf), "%08x", c->spi_out);
+	add_str(o, "spi_out", buf);
+	add_str(o, "state", child_sa_state_name(c->state));
+	one.p[0].encr[0] = (struct cgw_alg){ c->algs.encr, c->algs.encr_keylen };
+	one.p[0].n_encr = 1;
+	if (c->algs.integ) {
+		one.p[0].integ[0].id = c->algs.integ;
+		one.p[0].n_integ = 1;
+	}
+	add_str(o, "algorithms", proposal_str(&one, PROPOSAL_ESP, buf, sizeof(buf)));
+	json_object_object_add(o, "established_for",
+			       json_object_new_int64((int64_t)(now - c->established)));
+	return o;
+}
+
+static struct json_object *sa_status(const struct ike_sa *sa, double now)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *children = json_object_new_array();
+	struct cgw_proposals one = { .n = 1, .p = { sa->chosen } };
+	char buf[256];
+
+	add_str(o, "state", ike_sa_state_name(sa->state));
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)sa->spi_i);
+	add_str(o, "spi_i", buf);
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)sa->spi_r);
+	add_str(o, "spi_r", buf);
+	add_str(o, "role", sa->initiator ? "initiator" : "responder");
+	if (sa->chosen.n_encr)
+		add_str(o, "algorithms", proposal_str(&one, PROPOSAL_IKE, buf, sizeof(buf)));
+	json_object_object_add(o, "nat_t", json_object_new_boolean(sa->natt));
+	if (sa->state == IKE_SA_ESTABLISHED)
+		json_object_object_add(o, "established_for",
+				       json_object_new_int64((int64_t)(now - sa->established)));
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		json_object_array_add(children, child_status(c, now));
+	json_object_object_add(o, "children", children);
+	return o;
+}
+
+const char *ike_tunnel_status(struct ike *ike, const char *name, struct json_object *out)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, name);
+	struct json_object *sas = json_object_new_array();
+	double now = ev_now(ike->loop);
+	bool any = false;
+
+	for (struct ike_sa *sa = ike->sas; tun && sa; sa = sa->next) {
+		if (sa->tun != tun)
+			continue;
+		json_object_array_add(sas, sa_status(sa, now));
+		any = true;
+	}
+	json_object_object_add(out, "ike_sas", sas);
+	if (tun && tun->last_error[0])
+		add_str(out, "last_error", tun->last_error);
+	if (!tun)
+		return "unknown";
+	if (tun->up)
+		return "up";
+	return any ? "connecting" : "down";
+}

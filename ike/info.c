@@ -1,0 +1,119 @@
+/*
+ * INFORMATIONAL exchanges (RFC 7296 1.4, 1.5): liveness checks both ways,
+ * DELETE of the IKE SA or of CHILD SAs in both directions.
+ */
+#include "ike/ike-internal.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_out == spi)
+			return c;
+	return NULL;
+}
+
+static void child_remove(struct ike_sa *sa, struct child_sa *c)
+{
+	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	child_sa_set_state(c, CHILD_SA_DEAD, "deleted by the peer");
+	child_destroy(c);
+	ike_tunnel_child_changed(sa->tun);
+}
+
+/* The peer deletes CHILD SAs: answer with our inbound SPIs of the pairs. */
+static void delete_children(struct ike_sa *sa, const struct ike_delete *d,
+			    struct ike_chain *ch)
+{
+	uint8_t spis[4 * 16];
+	uint16_t n = 0;
+
+	for (size_t i = 0; i < d->n_spi && n < 16; i++) {
+		struct child_sa *c = child_by_spi_out(sa, ike_delete_spi(d, i));
+		if (!c)
+			continue;
+		uint32_t in = htonl(c->spi_in);
+		memcpy(spis + 4 * n++, &in, 4);
+		child_remove(sa, c);
+	}
+	if (n)
+		ike_put_delete(ch, IKE_PROTO_ESP, 4, n, (struct span){ spis, 4u * n });
+}
+
+void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
+{
+	uint8_t buf[512];
+	struct buf_writer w;
+	struct ike_chain ch;
+	bool delete_ike = false;
+
+	wr_init(&w, buf, sizeof(buf));
+	ike_chain_init(&ch, &w);
+	for (size_t i = 0; i < m->n_delete; i++) {
+		if (m->del[i].protocol == IKE_PROTO_IKE)
+			delete_ike = true;
+		else if (m->del[i].protocol == IKE_PROTO_ESP && !delete_ike)
+			delete_children(sa, &m->del[i], &ch);
+	}
+	if (delete_ike)
+		ike_chain_init(&ch, &w);	/* an empty answer (1.4.1) */
+	ike_send_response(sa, IKE_EXCH_INFORMATIONAL, m->hdr.msgid, &ch);
+	if (delete_ike) {
+		snprintf(sa->tun->last_error, sizeof(sa->tun->last_error),
+			 "the peer deleted the IKE SA");
+		ike_log_sa(sa, "deleted by the peer");
+		ike_sa_set_state(sa, IKE_SA_DEAD, "peer sent DELETE");
+		struct ike_tunnel *tun = sa->tun;
+		ike_sa_destroy(sa);
+		ike_tunnel_schedule_reinit(tun);
+	}
+}
+
+void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
+{
+	ike_request_done(sa);
+	sa->dpd_outstanding = false;
+	if (sa->state == IKE_SA_DELETING) {
+		ike_sa_set_state(sa, IKE_SA_DEAD, "DELETE answered");
+		ike_sa_destroy(sa);
+	}
+}
+
+/* Ask the peer to delete the IKE SA (and with it every CHILD SA). */
+int ike_send_delete_ike(struct ike_sa *sa)
+{
+	uint8_t buf[64];
+	struct buf_writer w;
+	struct ike_chain ch;
+
+	wr_init(&w, buf, sizeof(buf));
+	ike_chain_init(&ch, &w);
+	ike_put_delete(&ch, IKE_PROTO_IKE, 0, 0, (struct span){ 0 });
+	return ike_send_request(sa, IKE_EXCH_INFORMATIONAL, &ch);
+}
+
+/* An empty INFORMATIONAL request: is the peer alive? */
+void ike_dpd_start(struct ike_sa *sa)
+{
+	uint8_t buf[16];
+	struct buf_writer w;
+	struct ike_chain ch;
+
+	if (sa->req.active)
+		return;		/* any outstanding request proves liveness too */
+	wr_init(&w, buf, sizeof(buf));
+	ike_chain_init(&ch, &w);
+	if (ike_send_request(sa, IKE_EXCH_INFORMATIONAL, &ch) == 0) {
+		sa->dpd_outstanding = true;
+		log_debug(LOGC_IKE, "%s: liveness check sent", sa->tun->conf->name);
+	}
+}

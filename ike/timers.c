@@ -1,0 +1,119 @@
+/*
+ * Every IKE timer, and the only code touching libev watchers in ike/:
+ *
+ *   request    retransmit our outstanding request: 1, 2, 4, 8, 16 s,
+ *              then the peer is gone (the SA fails, the tunnel re-initiates)
+ *   half-open  responder: IKE_SA_INIT answered, IKE_AUTH not seen: 30 s
+ *   dpd        dpd-delay without a message from the peer: liveness check
+ *              (its retransmits end it after ~31 s, above AWS's dpd-timeout)
+ *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
+ */
+#include "ike/ike-internal.h"
+
+#include "common/log.h"
+
+static double retransmit_delay(int tries)
+{
+	return (double)(1 << (tries < 6 ? tries : 6));
+}
+
+static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+
+	if (!sa->req.active)
+		return;
+	if (++sa->req.tries >= IKE_RETRANSMIT_TRIES) {
+		ike_sa_fail(sa, "no answer to %s #%u after %d tries: peer unreachable or dead",
+			    ike_exchange_name(sa->req.exchange), sa->req.msgid, sa->req.tries);
+		return;
+	}
+	log_debug(LOGC_IKE, "%s: retransmitting %s #%u (try %d)", sa->tun->conf->name,
+		  ike_exchange_name(sa->req.exchange), sa->req.msgid, sa->req.tries + 1);
+	ike_send_raw(sa->ike, &sa->path, sa->natt, sa->req.buf, sa->req.len);
+	ev_timer_set(w, retransmit_delay(sa->req.tries), 0.);
+	ev_timer_start(loop, w);
+}
+
+void ike_timers_request_sent(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->req.timer);
+	ev_timer_init(&sa->req.timer, on_request_timeout, retransmit_delay(0), 0.);
+	sa->req.timer.data = sa;
+	ev_timer_start(sa->ike->loop, &sa->req.timer);
+}
+
+void ike_timers_request_answered(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->req.timer);
+}
+
+static void on_half_open(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+
+	if (sa->state == IKE_SA_INIT_DONE)
+		ike_sa_fail(sa, "half-open: no IKE_AUTH within %.0f s", IKE_HALF_OPEN_TIMEOUT);
+}
+
+void ike_timers_half_open(struct ike_sa *sa)
+{
+	ev_timer_init(&sa->half_open_timer, on_half_open, IKE_HALF_OPEN_TIMEOUT, 0.);
+	sa->half_open_timer.data = sa;
+	ev_timer_start(sa->ike->loop, &sa->half_open_timer);
+}
+
+static void on_dpd(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+	double delay = sa->tun->conf->dpd_delay;
+	double idle = ev_now(loop) - sa->last_rx;
+
+	if (sa->state != IKE_SA_ESTABLISHED)
+		return;
+	if (idle >= delay)
+		ike_dpd_start(sa);
+	ev_timer_set(w, idle >= delay ? delay : delay - idle, 0.);
+	ev_timer_start(loop, w);
+}
+
+void ike_timers_established(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
+	sa->last_rx = ev_now(sa->ike->loop);
+	ev_timer_init(&sa->dpd_timer, on_dpd, sa->tun->conf->dpd_delay, 0.);
+	sa->dpd_timer.data = sa;
+	ev_timer_start(sa->ike->loop, &sa->dpd_timer);
+}
+
+void ike_timers_msg_rcvd(struct ike_sa *sa)
+{
+	sa->last_rx = ev_now(sa->ike->loop);
+}
+
+void ike_timers_stop(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->req.timer);
+	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
+	ev_timer_stop(sa->ike->loop, &sa->dpd_timer);
+}
+
+static void on_reinit(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_tunnel *tun = w->data;
+
+	ike_tunnel_initiate(tun);
+}
+
+void ike_timers_reinit(struct ike_tunnel *tun, double delay)
+{
+	ev_timer_stop(tun->ike->loop, &tun->reinit_timer);
+	ev_timer_init(&tun->reinit_timer, on_reinit, delay, 0.);
+	tun->reinit_timer.data = tun;
+	ev_timer_start(tun->ike->loop, &tun->reinit_timer);
+}
+
+void ike_timers_tunnel_stop(struct ike_tunnel *tun)
+{
+	ev_timer_stop(tun->ike->loop, &tun->reinit_timer);
+}
