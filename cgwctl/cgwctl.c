@@ -488,6 +488,65 @@ static void print_status_header(struct json_object *st)
 	       field(st, "router_id"));
 }
 
+static const char *up_for(struct json_object *o, char *buf, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, "established_for", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return "";
+	format_duration(buf, len, json_object_get_int64(v));
+	return buf;
+}
+
+/* One line per IKE SA and per CHILD SA under it. */
+static void print_sa_lines(const char *tunnel, struct json_object *sas)
+{
+	char up[32];
+
+	for (size_t i = 0; i < json_object_array_length(sas); i++) {
+		struct json_object *sa = json_object_array_get_idx(sas, i), *children = NULL;
+
+		printf("  %-8s IKE %s/%s %s, %s, %s", i ? "" : tunnel, field(sa, "spi_i"),
+		       field(sa, "spi_r"), field(sa, "state"), field(sa, "role"),
+		       field(sa, "algorithms"));
+		if (json_object_get_boolean(json_object_object_get(sa, "nat_t")))
+			printf(", NAT-T");
+		if (*up_for(sa, up, sizeof(up)))
+			printf(", up %s", up);
+		printf("\n");
+		json_object_object_get_ex(sa, "children", &children);
+		for (size_t j = 0; children && j < json_object_array_length(children); j++) {
+			struct json_object *c = json_object_array_get_idx(children, j);
+			printf("  %-8s ESP %s/%s %s, %s, in %s B %s pkts, out %s B %s pkts",
+			       "", field(c, "spi_in"), field(c, "spi_out"), field(c, "state"),
+			       field(c, "algorithms"), field(c, "bytes_in"), field(c, "packets_in"),
+			       field(c, "bytes_out"), field(c, "packets_out"));
+			if (*up_for(c, up, sizeof(up)))
+				printf(", up %s", up);
+			printf("\n");
+		}
+	}
+}
+
+static void print_sas(struct json_object *tunnels)
+{
+	bool any = false;
+
+	for (size_t i = 0; tunnels && i < json_object_array_length(tunnels); i++) {
+		struct json_object *t = json_object_array_get_idx(tunnels, i), *sas = NULL;
+
+		if (!json_object_object_get_ex(t, "ike_sas", &sas) ||
+		    !json_object_is_type(sas, json_type_array) ||
+		    json_object_array_length(sas) == 0)
+			continue;
+		if (!any)
+			printf("\nSecurity associations\n");
+		any = true;
+		print_sa_lines(field(t, "name"), sas);
+	}
+}
+
 static void print_status(struct json_object *st)
 {
 	static const struct column tunnel_cols[] = {
@@ -505,6 +564,7 @@ static void print_status(struct json_object *st)
 	json_object_object_get_ex(st, "tunnels", &rows);
 	print_table("Tunnels", rows, tunnel_cols,
 		    sizeof(tunnel_cols) / sizeof(tunnel_cols[0]), "reason");
+	print_sas(rows);
 	printf("\n");
 	rows = NULL;
 	json_object_object_get_ex(st, "neighbors", &rows);

@@ -20,6 +20,10 @@
 #define DGRAM_MAX 65536
 #define NON_ESP_MARKER_LEN 4
 
+struct ikesock;
+static int ikesock_sendmsg(struct ikesock *s, const struct ike_path *path, bool from_natt,
+			   bool marker_needed, const uint8_t *buf, size_t len);
+
 struct ikesock {
 	struct ev_loop *loop;
 	int fd[2];			/* [0] port 500, [1] port 4500 */
@@ -118,7 +122,22 @@ int ikesock_open(struct ikesock **out, struct ev_loop *loop, struct in_addr addr
 int ikesock_send(struct ikesock *s, const struct ike_path *path, bool natt,
 		 const uint8_t *buf, size_t len)
 {
+	return ikesock_sendmsg(s, path, natt, natt, buf, len);
+}
+
+/* RFC 3948 2.3: one 0xff byte from port 4500, no marker. */
+int ikesock_send_keepalive(struct ikesock *s, const struct ike_path *path)
+{
+	static const uint8_t ka = 0xff;
+
+	return ikesock_sendmsg(s, path, true, false, &ka, 1);
+}
+
+static int ikesock_sendmsg(struct ikesock *s, const struct ike_path *path, bool from_natt,
+			   bool marker_needed, const uint8_t *buf, size_t len)
+{
 	static const uint8_t marker[NON_ESP_MARKER_LEN];
+	bool natt = marker_needed;
 	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
 	struct iovec iov[2] = { { (void *)marker, sizeof(marker) }, { (void *)buf, len } };
 	struct msghdr mh = { .msg_name = (void *)&path->remote,
@@ -132,7 +151,7 @@ int ikesock_send(struct ikesock *s, const struct ike_path *path, bool natt,
 	c->cmsg_type = IP_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	if (sendmsg(s->fd[natt ? 1 : 0], &mh, 0) < 0)
+	if (sendmsg(s->fd[from_natt ? 1 : 0], &mh, 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -25,6 +25,8 @@ int ikesock_open(struct ikesock **out, struct ev_loop *loop, struct in_addr addr
 /* Send from path->local (port 500, or 4500 with the marker when natt). */
 int ikesock_send(struct ikesock *s, const struct ike_path *path, bool natt,
 		 const uint8_t *buf, size_t len);
+/* A NAT-T keepalive to path->remote from our port 4500. */
+int ikesock_send_keepalive(struct ikesock *s, const struct ike_path *path);
 void ikesock_close(struct ikesock *s);
 
 #endif

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "conf/conf.h"
 #include "daemon/ikesock.h"
+#include "daemon/routes.h"
 #include "ike/ike.h"
 #include "vti/vti.h"
 #include "xfrm/xfrm.h"
@@ -35,8 +36,10 @@ struct tunnels {
 	struct xfrm *xfrm;
 	struct vti *vti;
 	struct ikesock *sock;
+	struct routes *routes;
 	struct ike *ike;
 	char kernel_error[200];
+	ev_io xfrm_events;
 	struct tunnel_state st[TUNNELS_MAX];	/* index = reqid offset */
 };
 
@@ -48,6 +51,19 @@ static struct tunnel_state *state_find(struct tunnels *t, const char *name)
 	return NULL;
 }
 
+/* Static routes follow the tunnel: in while up, out when down. */
+static void static_routes(struct tunnels *t, const char *name, bool up)
+{
+	const struct cgw_tunnel_conf *tc = conf_tunnel_find(t->conf, name);
+
+	for (size_t i = 0; tc && t->routes && i < tc->n_routes; i++) {
+		if (up)
+			routes_add(t->routes, &tc->routes[i], tc->vti, tc->route_metric);
+		else
+			routes_del(t->routes, &tc->routes[i], tc->vti, tc->route_metric);
+	}
+}
+
 static void on_tunnel_up(void *arg, const char *name)
 {
 	struct tunnel_state *s = state_find(arg, name);
@@ -55,6 +71,7 @@ static void on_tunnel_up(void *arg, const char *name)
 	if (s)
 		s->up = true;
 	log_notice("%s: tunnel up", name);
+	static_routes(arg, name, true);
 }
 
 static void on_tunnel_down(void *arg, const char *name, const char *why)
@@ -64,6 +81,7 @@ static void on_tunnel_down(void *arg, const char *name, const char *why)
 	if (s)
 		s->up = false;
 	log_notice("%s: tunnel down: %s", name, why);
+	static_routes(arg, name, false);
 }
 
 static int on_send(void *arg, const struct ike_path *path, bool natt,
@@ -72,6 +90,13 @@ static int on_send(void *arg, const struct ike_path *path, bool natt,
 	struct tunnels *t = arg;
 
 	return t->sock ? ikesock_send(t->sock, path, natt, buf, len) : -ENOTCONN;
+}
+
+static int on_send_keepalive(void *arg, const struct ike_path *path)
+{
+	struct tunnels *t = arg;
+
+	return t->sock ? ikesock_send_keepalive(t->sock, path) : -ENOTCONN;
 }
 
 static void on_rx(void *arg, const struct ike_path *path, bool natt,
@@ -181,6 +206,8 @@ static void open_kernel(struct tunnels *t)
 	r = xfrm_open(&t->xfrm);
 	if (r == 0)
 		r = vti_open(&t->vti);
+	if (r == 0)
+		r = routes_open(&t->routes);
 	if (r < 0) {
 		snprintf(t->kernel_error, sizeof(t->kernel_error),
 			 "no access to the kernel's IPsec (%s): run cgwd as root "
@@ -196,6 +223,34 @@ static void open_kernel(struct tunnels *t)
 			 strerror(-r));
 		log_warnx("%s: every tunnel stays down", t->kernel_error);
 	}
+}
+
+static void on_xfrm_event(const struct xfrm_event *ev, void *arg)
+{
+	char dst[64];
+
+	/* Rekeying on soft expiry comes with the stay-up milestone; for now
+	 * the events are read (the socket never fills) and logged. */
+	log_info("kernel: %s for SA %08x to %s (reqid %#x)", xfrm_event_name(ev->type),
+		 ev->id.spi, conf_addr_str(&ev->id.dst, dst, sizeof(dst)), ev->reqid);
+}
+
+static void on_xfrm_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tunnels *t = w->data;
+
+	xfrm_events_read(t->xfrm, on_xfrm_event, t);
+}
+
+static void watch_xfrm_events(struct tunnels *t)
+{
+	int fd = xfrm_events_fd(t->xfrm);
+
+	if (fd < 0)
+		return;
+	ev_io_init(&t->xfrm_events, on_xfrm_readable, fd, EV_READ);
+	t->xfrm_events.data = t;
+	ev_io_start(t->loop, &t->xfrm_events);
 }
 
 /* Leftovers of a previous instance (kill -9): ours are recognisable. */
@@ -219,7 +274,8 @@ int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_c
 {
 	struct tunnels *t = calloc(1, sizeof(*t));
 	static const struct ike_ops ops = {
-		.send = on_send, .tunnel_up = on_tunnel_up, .tunnel_down = on_tunnel_down,
+		.send = on_send, .send_keepalive = on_send_keepalive,
+		.tunnel_up = on_tunnel_up, .tunnel_down = on_tunnel_down,
 	};
 
 	if (!t)
@@ -229,6 +285,7 @@ int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_c
 	open_kernel(t);
 	if (!t->kernel_error[0]) {
 		flush_leftovers(t);
+		watch_xfrm_events(t);
 		if (ike_new(&t->ike, loop, t->xfrm, &ops, t) < 0) {
 			free(t);
 			return -ENOMEM;
@@ -308,9 +365,11 @@ void tunnels_stop(struct tunnels *t)
 	for (size_t i = 0; i < t->conf->n_tunnels; i++)
 		tunnel_remove(t, &t->conf->tunnels[i]);
 	ike_free(t->ike);
+	ev_io_stop(t->loop, &t->xfrm_events);
 	if (t->xfrm)
 		xfrm_flush_owned(t->xfrm);	/* the tunnels' policies */
 	ikesock_close(t->sock);
+	routes_close(t->routes);
 	vti_close(t->vti);
 	xfrm_close(t->xfrm);
 	free(t);

@@ -66,6 +66,8 @@ enum child_sa_state {
 #define IKE_BACKOFF_MIN 1.0		/* re-initiation: 1 s doubling ... */
 #define IKE_BACKOFF_MAX 30.0		/* ... up to 30 s, forever */
 #define IKE_NATT_KEEPALIVE 20.0
+#define IKE_COOKIE_LEN 33		/* version byte + SHA-256 */
+#define IKE_HALF_OPEN_COOKIES 8		/* half-open SAs before cookies are asked */
 
 struct ike_tunnel;
 struct ike_sa;
@@ -131,6 +133,8 @@ struct ike_sa {
 	double last_rx;			/* ev_now() of the last valid message */
 	ev_timer dpd_timer;
 	ev_timer half_open_timer;
+	ev_timer keepalive_timer;	/* NAT-T keepalives when behind a NAT */
+	bool counted_half_open;
 	bool dpd_outstanding;
 	char why[128];			/* why it failed, for status */
 };
@@ -156,6 +160,8 @@ struct ike {
 	void *arg;
 	struct ike_tunnel *tunnels;
 	struct ike_sa *sas;
+	uint8_t cookie_secret[32];	/* random per process (2.6) */
+	unsigned half_open;		/* responder SAs in INIT_DONE */
 };
 
 /* sa.c */
@@ -197,8 +203,12 @@ int ike_init_start(struct ike_sa *sa);
 void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool natt,
 			   struct ike_msg *m, struct ike_tunnel *tun);
 void ike_init_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+/* crypto-misc.c */
 void ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct sockaddr_in *a,
 		   uint8_t out[20]);
+size_t ike_cookie_compute(const uint8_t secret[32], uint8_t version,
+			  const uint8_t *ni, size_t ni_len, const struct sockaddr_in *ipi,
+			  uint64_t spi_i, uint8_t out[IKE_COOKIE_LEN]);
 
 /* auth.c */
 int ike_auth_start(struct ike_sa *sa);

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "common/log.h"
 #include "xfrm/xfrm.h"
@@ -24,6 +25,7 @@ int ike_new(struct ike **out, struct ev_loop *loop, struct xfrm *x,
 	ike->xfrm = x;
 	ike->ops = *ops;
 	ike->arg = arg;
+	randombytes_buf(ike->cookie_secret, sizeof(ike->cookie_secret));
 	*out = ike;
 	return 0;
 }
@@ -112,12 +114,33 @@ void ike_free(struct ike *ike)
 		return;
 	while (ike->tunnels)
 		tunnel_free(ike->tunnels);
+	sodium_memzero(ike->cookie_secret, sizeof(ike->cookie_secret));
 	free(ike);
 }
 
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* Bytes and packets the kernel counted on one of the child's states. */
+static void add_sa_counters(const struct child_sa *c, bool in, struct json_object *o)
+{
+	const struct ike_sa *sa = c->ike;
+	struct xfrm_said id = {
+		.spi = in ? c->spi_in : c->spi_out, .proto = IPPROTO_ESP,
+		.mark = sa->tun->conf->mark, .mark_mask = 0xffffffff,
+	};
+	struct xfrm_state_info info;
+
+	id.dst.family = AF_INET;
+	id.dst.v4 = in ? sa->path.local.sin_addr : sa->path.remote.sin_addr;
+	if (!c->installed || xfrm_state_get(sa->ike->xfrm, &id, &info) < 0)
+		return;
+	json_object_object_add(o, in ? "bytes_in" : "bytes_out",
+			       json_object_new_int64((int64_t)info.cnt.bytes));
+	json_object_object_add(o, in ? "packets_in" : "packets_out",
+			       json_object_new_int64((int64_t)info.cnt.packets));
 }
 
 static struct json_object *child_status(const struct child_sa *c, double now)
@@ -140,6 +163,8 @@ static struct json_object *child_status(const struct child_sa *c, double now)
 	add_str(o, "algorithms", proposal_str(&one, PROPOSAL_ESP, buf, sizeof(buf)));
 	json_object_object_add(o, "established_for",
 			       json_object_new_int64((int64_t)(now - c->established)));
+	add_sa_counters(c, true, o);
+	add_sa_counters(c, false, o);
 	return o;
 }
 

@@ -34,6 +34,8 @@ struct ike_ops {
 	 * by the daemon). 0 or -errno. */
 	int (*send)(void *arg, const struct ike_path *path, bool natt,
 		    const uint8_t *buf, size_t len);
+	/* A NAT-T keepalive (one 0xff byte, no marker) from our 4500. */
+	int (*send_keepalive)(void *arg, const struct ike_path *path);
 	/* The tunnel's first CHILD SA is installed / its last one is gone. */
 	void (*tunnel_up)(void *arg, const char *tunnel);
 	void (*tunnel_down)(void *arg, const char *tunnel, const char *why);

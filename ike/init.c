@@ -321,6 +321,28 @@ static int responder_setup(struct ike_sa *sa, const struct ike_path *path, bool 
 	return send_init_response(sa, num);
 }
 
+/*
+ * Under load (many half-open SAs) answer with a stateless COOKIE first and
+ * go on only with requests that return it (2.6). True: go on.
+ */
+static bool cookie_ok(struct ike *ike, const struct ike_path *path, bool natt,
+		      const struct ike_msg *m)
+{
+	const struct ike_notify *n = ike_msg_notify(m, IKE_N_COOKIE);
+	uint8_t want[IKE_COOKIE_LEN];
+
+	if (ike->half_open < IKE_HALF_OPEN_COOKIES)
+		return true;
+	ike_cookie_compute(ike->cookie_secret, 0, m->nonce.p, m->nonce.len, &path->remote,
+			   m->hdr.spi_i, want);
+	if (n && n->data.len == sizeof(want) && sodium_memcmp(n->data.p, want, sizeof(want)) == 0)
+		return true;
+	log_debug(LOGC_IKE, "IKE_SA_INIT from %s: %u half-open SAs: asking for a cookie",
+		  inet_ntoa(path->remote.sin_addr), ike->half_open);
+	ike_send_error_unprotected(ike, path, natt, &m->hdr, IKE_N_COOKIE, want, sizeof(want));
+	return false;
+}
+
 void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool natt,
 			   struct ike_msg *m, struct ike_tunnel *tun)
 {
@@ -328,6 +350,9 @@ void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool na
 	struct span spi;
 	struct ike_sa *sa;
 	uint8_t num;
+
+	if (!cookie_ok(ike, path, natt, m))
+		return;
 
 	if (ike_select_proposal(&tun->conf->ike, &m->sa, IKE_PROTO_IKE, 0, &chosen, &num,
 				&spi) < 0) {

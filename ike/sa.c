@@ -103,9 +103,15 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to, const char *why)
 	}
 	ike_log_sa(sa, "%s -> %s (%s)", ike_sa_state_name(sa->state),
 		   ike_sa_state_name(to), why);
+	if (sa->counted_half_open) {
+		sa->ike->half_open--;
+		sa->counted_half_open = false;
+	}
 	sa->state = to;
 	switch (to) {
 	case IKE_SA_INIT_DONE:
+		sa->ike->half_open++;
+		sa->counted_half_open = true;
 		ike_timers_half_open(sa);
 		break;
 	case IKE_SA_ESTABLISHED:
@@ -197,6 +203,8 @@ void ike_sa_destroy(struct ike_sa *sa)
 	struct ike_tunnel *tun = sa->tun;
 
 	ike_timers_stop(sa);
+	if (sa->counted_half_open)
+		sa->ike->half_open--;
 	while (sa->children) {
 		struct child_sa *c = sa->children;
 		sa->children = c->next;

@@ -7,6 +7,7 @@
  *   dpd        dpd-delay without a message from the peer: liveness check
  *              (its retransmits end it after ~31 s, above AWS's dpd-timeout)
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
+ *   keepalive  NAT-T keepalive every 20 s while a NAT is in front of us
  */
 #include "ike/ike-internal.h"
 
@@ -77,8 +78,22 @@ static void on_dpd(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_timer_start(loop, w);
 }
 
+static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+
+	if (sa->state == IKE_SA_ESTABLISHED && sa->ike->ops.send_keepalive)
+		sa->ike->ops.send_keepalive(sa->ike->arg, &sa->path);
+}
+
 void ike_timers_established(struct ike_sa *sa)
 {
+	if (sa->nat_local) {
+		ev_timer_init(&sa->keepalive_timer, on_keepalive, IKE_NATT_KEEPALIVE,
+			      IKE_NATT_KEEPALIVE);
+		sa->keepalive_timer.data = sa;
+		ev_timer_start(sa->ike->loop, &sa->keepalive_timer);
+	}
 	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
 	sa->last_rx = ev_now(sa->ike->loop);
 	ev_timer_init(&sa->dpd_timer, on_dpd, sa->tun->conf->dpd_delay, 0.);
@@ -96,6 +111,7 @@ void ike_timers_stop(struct ike_sa *sa)
 	ev_timer_stop(sa->ike->loop, &sa->req.timer);
 	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
 	ev_timer_stop(sa->ike->loop, &sa->dpd_timer);
+	ev_timer_stop(sa->ike->loop, &sa->keepalive_timer);
 }
 
 static void on_reinit(struct ev_loop *loop, ev_timer *w, int revents)

@@ -624,6 +624,13 @@ start_cgwd() {
 	local conf
 	conf=$(<"$LAB_DIR/cgw.conf.in")
 	conf=${conf//@STATE@/$STATE}
+	if [[ $EXPECT == up ]]; then
+		conf=${conf//@ROUTES1@/}
+		conf=${conf//@ROUTES2@/}
+	else
+		conf=${conf//@ROUTES1@/route = $VPC_NET$'\n'route-metric = 100}
+		conf=${conf//@ROUTES2@/route = $VPC_NET$'\n'route-metric = 200}
+	fi
 	(umask 077; printf '%s\n' "$conf" >"$STATE/cgw.conf")
 	local out
 	out=$("$CGWD" -n -c "$STATE/cgw.conf" 2>&1) ||
@@ -752,6 +759,14 @@ check_tunnels() {
 			fail "no ping reply from the AWS side's inside address 169.254.$i.1"
 	done
 	say "ping 169.254.10.1 (vti1) and 169.254.11.1 (vti2) from the gateway answer"
+	# A static-routing VPN: AWS routes the customer prefix to the tunnels
+	# (as configured on the VPN connection), cgwd installs the VPC route.
+	in_ns "$NS_AWS" ip route replace "$LAN_NET" dev vti1 metric 100
+	in_ns "$NS_AWS" ip route replace "$LAN_NET" dev vti2 metric 200
+	in_ns "$NS_GW" ip route show "$VPC_NET"
+	in_ns "$NS_LAN" ping -c 3 -i 0.2 -W 2 "$VPC_HOST" ||
+		fail "no ping reply from the VPC host $VPC_HOST through the tunnel"
+	say "ping lan ($LAN_HOST) -> vpc ($VPC_HOST) answers through aws-1"
 	local json
 	json=$(cgwctl status --json)
 	cgwctl status
