@@ -45,15 +45,17 @@ static void check_natd(struct ike_sa *sa, const struct ike_msg *m)
 
 	if (!src || !dst)
 		return;		/* peer does not do NAT-T */
-	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.remote, h);
+	/* Hashed with the SPIs of that message: SPIr is 0 in the request. */
+	ike_natd_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->path.remote, h);
 	sa->nat_remote = src->data.len != 20 || memcmp(h, src->data.p, 20) != 0;
-	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.local, h);
+	ike_natd_hash(m->hdr.spi_i, m->hdr.spi_r, &sa->path.local, h);
 	sa->nat_local = dst->data.len != 20 || memcmp(h, dst->data.p, 20) != 0;
 	if (sa->nat_local || sa->nat_remote)
-		ike_log_sa(sa, "NAT detected (%s%s%s): moving to UDP %d",
+		ike_log_sa(sa, "NAT detected (%s%s%s): %s UDP %d",
 			   sa->nat_local ? "in front of us" : "",
 			   sa->nat_local && sa->nat_remote ? ", " : "",
-			   sa->nat_remote ? "in front of the peer" : "", IKE_NATT_PORT);
+			   sa->nat_remote ? "in front of the peer" : "",
+			   sa->initiator ? "moving to" : "expecting the peer on", IKE_NATT_PORT);
 }
 
 static void float_to_natt(struct ike_sa *sa)
