@@ -203,7 +203,8 @@ static void auth_response_child(struct ike_sa *sa, struct ike_msg *m)
 	}
 	uint32_t spi_out = (uint32_t)spi.p[0] << 24 | (uint32_t)spi.p[1] << 16 |
 			   (uint32_t)spi.p[2] << 8 | spi.p[3];
-	if (!child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote))
+	struct child_keying kx = { { sa->ni, sa->ni_len, sa->nr, sa->nr_len }, NULL, true };
+	if (!child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote, &kx, false))
 		ike_sa_fail(sa, "cannot install the CHILD SA in the kernel");
 }
 
@@ -338,6 +339,8 @@ void ike_auth_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 		return;
 	}
 	ike_sa_set_state(sa, IKE_SA_ESTABLISHED, "IKE_AUTH done");
-	if (!refuse && !child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote))
+	struct child_keying kx = { { sa->ni, sa->ni_len, sa->nr, sa->nr_len }, NULL, false };
+	if (!refuse && !child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote,
+				      &kx, false))
 		ike_log_sa(sa, "cannot install the CHILD SA in the kernel");
 }

@@ -139,9 +139,10 @@ static void fill_sa(struct ike_sa *sa, struct child_sa *c, bool inbound,
 	x->integ_key = c->algs.integ ? akey : NULL;
 	x->replay_window = inbound ? t->replay_window : 0;
 	x->esn = c->esn;
-	/* Rekeying comes with the next milestone: until then only a hard
-	 * limit a little past the negotiated lifetime. */
-	x->lifetime.hard_secs = (uint64_t)t->esp_lifetime + 60;
+	/* Our rekey timer fires first (lifetime - margin - fuzz); the kernel's
+	 * soft expiry at lifetime - margin is the backstop, hard at lifetime. */
+	x->lifetime.soft_secs = (uint64_t)(t->esp_lifetime - t->rekey_margin);
+	x->lifetime.hard_secs = (uint64_t)t->esp_lifetime;
 	if (sa->natt) {
 		x->encap_sport = ntohs(inbound ? sa->path.remote.sin_port : sa->path.local.sin_port);
 		x->encap_dport = ntohs(inbound ? sa->path.local.sin_port : sa->path.remote.sin_port);
@@ -172,35 +173,68 @@ static int install_policies(struct ike_sa *sa)
 	return r;
 }
 
-static int install_states(struct ike_sa *sa, struct child_sa *c)
+/*
+ * Derive the child's keys and install its inbound state, and its
+ * outbound state unless defer_out: then the outbound keys wait in
+ * c->out_keys for child_install_outbound() (make-before-break as the
+ * responder of a rekey: the peer may not have the new inbound SA yet).
+ */
+static int install_states(struct ike_sa *sa, struct child_sa *c,
+			  const struct child_keying *kx, bool defer_out)
 {
-	struct ike_nonces n = { sa->ni, sa->ni_len, sa->nr, sa->nr_len };
 	struct ike_child_keys k = { 0 };
-	struct xfrm_sa in, out;
-	bool i = sa->initiator;
+	struct xfrm_sa in;
+	bool i = kx->we_initiated;
 	int r;
 
-	r = ike_derive_child_keys(&c->algs, sa->algs.prf, &sa->keys.sk_d, NULL, &n, &k);
+	r = ike_derive_child_keys(&c->algs, sa->algs.prf, &sa->keys.sk_d, kx->gir,
+				  &kx->nonces, &k);
 	if (r < 0)
 		goto out;
-	/* _i keys protect initiator -> responder traffic. */
+	/* _i keys protect traffic from the exchange's initiator. */
 	fill_sa(sa, c, true, i ? &k.encr_r : &k.encr_i, i ? &k.integ_r : &k.integ_i, &in);
-	fill_sa(sa, c, false, i ? &k.encr_i : &k.encr_r, i ? &k.integ_i : &k.integ_r, &out);
 	r = xfrm_state_update(sa->ike->xfrm, &in);	/* the larval SPI state */
 	if (r == -ESRCH)
 		r = xfrm_state_add(sa->ike->xfrm, &in);
 	if (r < 0)
 		goto out;
-	r = xfrm_state_add(sa->ike->xfrm, &out);
+	c->installed = true;
+	/* Keep the outbound keys; they move into the kernel now or later. */
+	if ((r = secret_set(&c->out_encr, i ? k.encr_i.data : k.encr_r.data,
+			    i ? k.encr_i.len : k.encr_r.len)) < 0 ||
+	    (r = secret_set(&c->out_integ, i ? k.integ_i.data : k.integ_r.data,
+			    i ? k.integ_i.len : k.integ_r.len)) < 0)
+		goto out;
+	if (!defer_out)
+		r = child_install_outbound(c);
 out:
 	ike_child_keys_clear(&k);
+	return r;
+}
+
+/* Put the outbound state in: from now on traffic leaves on this SA. */
+int child_install_outbound(struct child_sa *c)
+{
+	struct ike_sa *sa = c->ike;
+	struct xfrm_sa out;
+	int r;
+
+	if (!c->out_encr.data || c->out_installed)
+		return 0;
+	fill_sa(sa, c, false, &c->out_encr, &c->out_integ, &out);
+	r = xfrm_state_add(sa->ike->xfrm, &out);
+	if (r == 0)
+		c->out_installed = true;
+	secret_clear(&c->out_encr);
+	secret_clear(&c->out_integ);
 	return r;
 }
 
 struct child_sa *child_install(struct ike_sa *sa, const struct cgw_proposal *esp,
 			       uint32_t spi_in, uint32_t spi_out,
 			       const struct cgw_prefix *ts_local,
-			       const struct cgw_prefix *ts_remote)
+			       const struct cgw_prefix *ts_remote,
+			       const struct child_keying *kx, bool defer_out)
 {
 	struct child_sa *c = calloc(1, sizeof(*c));
 	char buf[256];
@@ -211,25 +245,52 @@ struct child_sa *child_install(struct ike_sa *sa, const struct cgw_proposal *esp
 	c->state = CHILD_SA_CREATING;
 	c->spi_in = spi_in;
 	c->spi_out = spi_out;
+	c->chosen = *esp;
 	ike_algs_from(esp, &c->algs);
 	c->esn = esp->n_esn && esp->esn[0].id == IKE_ESN_YES;
 	c->ts_local = *ts_local;
 	c->ts_remote = *ts_remote;
 	c->next = sa->children;
 	sa->children = c;
-	if (install_states(sa, c) < 0 || install_policies(sa) < 0) {
+	if (install_states(sa, c, kx, defer_out) < 0 || install_policies(sa) < 0) {
 		child_sa_set_state(c, CHILD_SA_DEAD, "kernel refused");
 		sa->children = c->next;
 		child_destroy(c);
 		return NULL;
 	}
-	c->installed = true;
 	c->established = ev_now(sa->ike->loop);
 	struct cgw_proposals one = { .n = 1, .p = { *esp } };
 	child_sa_set_state(c, CHILD_SA_INSTALLED,
 			   proposal_str(&one, PROPOSAL_ESP, buf, sizeof(buf)));
+	ike_timers_child_installed(c);
 	ike_tunnel_child_changed(sa->tun);
 	return c;
+}
+
+struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_out == spi)
+			return c;
+	return NULL;
+}
+
+struct child_sa *child_by_spi_in(struct ike_sa *sa, uint32_t spi)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->spi_in == spi)
+			return c;
+	return NULL;
+}
+
+void child_unlink(struct child_sa *c)
+{
+	for (struct child_sa **pp = &c->ike->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
 }
 
 /* Remove the kernel states (policies stay: they belong to the tunnel). */
@@ -243,15 +304,18 @@ void child_uninstall(struct child_sa *c)
 				 .proto = IPPROTO_ESP, .mark = sa->tun->conf->mark,
 				 .mark_mask = 0xffffffff };
 
-	if (!c->installed)
-		return;
-	xfrm_state_del(sa->ike->xfrm, &in);
-	xfrm_state_del(sa->ike->xfrm, &out);
-	c->installed = false;
+	if (c->installed)
+		xfrm_state_del(sa->ike->xfrm, &in);
+	if (c->out_installed)
+		xfrm_state_del(sa->ike->xfrm, &out);
+	c->installed = c->out_installed = false;
 }
 
 void child_destroy(struct child_sa *c)
 {
+	ike_timers_child_stop(c);
 	child_uninstall(c);
+	secret_clear(&c->out_encr);
+	secret_clear(&c->out_integ);
 	free(c);
 }

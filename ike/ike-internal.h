@@ -72,6 +72,23 @@ enum child_sa_state {
 struct ike_tunnel;
 struct ike_sa;
 
+/* Keying input of one CHILD SA: the nonces of the exchange that made it,
+ * the new DH secret with PFS, and who initiated that exchange. */
+struct child_keying {
+	struct ike_nonces nonces;
+	const struct cgw_secret *gir;	/* NULL without PFS */
+	bool we_initiated;
+};
+
+/* Our CREATE_CHILD_SA rekey in flight (one at a time: window of one). */
+struct rekey_pending {
+	struct child_sa *old;
+	uint32_t spi_in;		/* allocated for the new SA */
+	uint8_t ni[IKE_NONCE_LEN];
+	struct ike_dh *dh;		/* PFS */
+	bool active;
+};
+
 /* A request we sent and retransmit until answered. */
 struct ike_request {
 	uint8_t *buf;
@@ -88,9 +105,22 @@ struct child_sa {
 	struct ike_sa *ike;
 	enum child_sa_state state;
 	uint32_t spi_in, spi_out;	/* host order */
+	struct cgw_proposal chosen;	/* for rekeying with the same suite */
 	struct ike_algs algs;		/* ESP: encr, keylen, integ */
 	bool esn;
-	bool installed;			/* kernel states exist */
+	bool installed;			/* inbound kernel state exists */
+	bool out_installed;		/* outbound kernel state exists */
+	struct cgw_secret out_encr, out_integ;	/* outbound keys not yet installed */
+	ev_timer rekey_timer;
+	ev_timer out_timer;		/* deferred outbound: install at the latest then */
+	unsigned rekeys;
+	bool delete_queued;		/* DELETE to send once the window is free */
+	bool delete_sent;		/* DELETE in flight: gone when answered */
+	/* Made by the peer's rekey of a child we were rekeying too (2.8.1):
+	 * the lower nonce of that exchange, to find the redundant pair. */
+	struct child_sa *collided_with;	/* the old child both sides rekeyed */
+	uint8_t min_nonce[IKE_NONCE_MAX];
+	size_t min_nonce_len;
 	double established;		/* ev_time() when installed */
 	struct cgw_prefix ts_local, ts_remote;
 };
@@ -129,6 +159,7 @@ struct ike_sa {
 
 	struct child_sa *children;
 	uint32_t pending_spi;		/* inbound SPI allocated for IKE_AUTH */
+	struct rekey_pending rekey;
 	double established;
 	double last_rx;			/* ev_now() of the last valid message */
 	ev_timer dpd_timer;
@@ -150,6 +181,7 @@ struct ike_tunnel {
 	double backoff;			/* next re-initiation delay */
 	ev_timer reinit_timer;
 	unsigned attempts;
+	bool admin_down;		/* cgwctl tunnel down: stay down */
 	char last_error[160];
 };
 
@@ -222,7 +254,21 @@ int child_narrow_ts(const struct cgw_tunnel_conf *t, const struct ike_ts *tsi,
 struct child_sa *child_install(struct ike_sa *sa, const struct cgw_proposal *esp,
 			       uint32_t spi_in, uint32_t spi_out,
 			       const struct cgw_prefix *ts_local,
-			       const struct cgw_prefix *ts_remote);
+			       const struct cgw_prefix *ts_remote,
+			       const struct child_keying *kx, bool defer_out);
+int child_install_outbound(struct child_sa *c);
+void child_unlink(struct child_sa *c);
+struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi);
+struct child_sa *child_by_spi_in(struct ike_sa *sa, uint32_t spi);
+
+/* rekey.c */
+int child_rekey_start(struct child_sa *old);
+void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void child_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void child_rekey_abort(struct ike_sa *sa);
+int child_send_delete(struct child_sa *c);
+void child_send_queued_deletes(struct ike_sa *sa);
+void child_deferred_out(struct ike_sa *sa);
 void child_uninstall(struct child_sa *c);
 void child_destroy(struct child_sa *c);
 int child_alloc_spi(struct ike_sa *sa, uint32_t *spi);
@@ -255,6 +301,9 @@ void ike_timers_established(struct ike_sa *sa);
 void ike_timers_msg_rcvd(struct ike_sa *sa);
 void ike_timers_stop(struct ike_sa *sa);
 void ike_timers_reinit(struct ike_tunnel *tun, double delay);
+void ike_timers_child_installed(struct child_sa *c);
+void ike_timers_child_stop(struct child_sa *c);
+void ike_timers_out_deferred(struct child_sa *c);
 void ike_timers_tunnel_stop(struct ike_tunnel *tun);
 
 #endif

@@ -108,6 +108,54 @@ void ike_tunnel_remove(struct ike *ike, const char *name)
 		tunnel_free(tun);
 }
 
+int ike_tunnel_rekey(struct ike *ike, const char *name, bool ike_sa)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, name);
+
+	if (!tun)
+		return -ENOENT;
+	if (ike_sa)
+		return -ENOTSUP;
+	for (struct ike_sa *sa = ike->sas; sa; sa = sa->next) {
+		if (sa->tun != tun || sa->state != IKE_SA_ESTABLISHED)
+			continue;
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->state == CHILD_SA_INSTALLED)
+				return child_rekey_start(c);
+	}
+	return -EINVAL;
+}
+
+int ike_tunnel_down(struct ike *ike, const char *name)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, name);
+	struct ike_sa *sa, *next;
+
+	if (!tun)
+		return -ENOENT;
+	tun->admin_down = true;
+	ike_timers_tunnel_stop(tun);
+	snprintf(tun->last_error, sizeof(tun->last_error), "taken down by the operator");
+	for (sa = ike->sas; sa; sa = next) {
+		next = sa->next;
+		if (sa->tun == tun)
+			sa_shutdown(sa);
+	}
+	return 0;
+}
+
+int ike_tunnel_up(struct ike *ike, const char *name)
+{
+	struct ike_tunnel *tun = tunnel_find(ike, name);
+
+	if (!tun)
+		return -ENOENT;
+	tun->admin_down = false;
+	tun->backoff = IKE_BACKOFF_MIN;
+	tun->last_error[0] = '\0';
+	return ike_tunnel_initiate(tun);
+}
+
 void ike_free(struct ike *ike)
 {
 	if (!ike)

@@ -62,6 +62,16 @@ void ike_tunnel_update(struct ike *ike, const struct cgw_tunnel_conf *t,
 /* Delete the tunnel's SAs (DELETE to the peer) and forget it. */
 void ike_tunnel_remove(struct ike *ike, const char *name);
 
+/*
+ * Operator control (cgwctl tunnel ...): rekey the tunnel's CHILD SA now
+ * (-EINVAL if none is installed, -EBUSY if an exchange is in flight,
+ * -ENOTSUP for the IKE SA: not yet); take it down (DELETE to the peer, no
+ * re-initiation until up) or up (initiate now). -ENOENT: no such tunnel.
+ */
+int ike_tunnel_rekey(struct ike *ike, const char *name, bool ike_sa);
+int ike_tunnel_down(struct ike *ike, const char *name);
+int ike_tunnel_up(struct ike *ike, const char *name);
+
 /* One received datagram (non-ESP marker already removed for 4500). */
 void ike_input(struct ike *ike, const struct ike_path *path, bool natt,
 	       const uint8_t *buf, size_t len);

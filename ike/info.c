@@ -9,24 +9,14 @@
 
 #include "common/log.h"
 
-static struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi)
-{
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->spi_out == spi)
-			return c;
-	return NULL;
-}
-
 static void child_remove(struct ike_sa *sa, struct child_sa *c)
 {
-	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
+	child_unlink(c);
 	child_sa_set_state(c, CHILD_SA_DEAD, "deleted by the peer");
 	child_destroy(c);
+	/* The peer deleted the SA a rekey replaced: it has the new one in
+	 * both directions now, so our outbound may move to it. */
+	child_deferred_out(sa);
 	ike_tunnel_child_changed(sa->tun);
 }
 
@@ -82,6 +72,16 @@ void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
 {
 	ike_request_done(sa);
 	sa->dpd_outstanding = false;
+	/* Our DELETE of CHILD SAs answered: drop the ones marked DELETING. */
+	for (struct child_sa *c = sa->children, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CHILD_SA_DELETING && c->delete_sent) {
+			child_unlink(c);
+			child_sa_set_state(c, CHILD_SA_DEAD, "DELETE answered");
+			child_destroy(c);
+		}
+	}
+	ike_tunnel_child_changed(sa->tun);
 	if (sa->state == IKE_SA_DELETING) {
 		ike_sa_set_state(sa, IKE_SA_DEAD, "DELETE answered");
 		ike_sa_destroy(sa);

@@ -130,6 +130,13 @@ void ike_request_done(struct ike_sa *sa)
 	ike_timers_request_answered(sa);
 }
 
+/* After a response was handled: what waited for the window goes now. */
+static void request_window_free(struct ike_sa *sa)
+{
+	if (!sa->req.active && sa->state == IKE_SA_ESTABLISHED)
+		child_send_queued_deletes(sa);
+}
+
 int ike_send_response(struct ike_sa *sa, uint8_t exchange, uint32_t msgid,
 		      struct ike_chain *inner)
 {
@@ -202,8 +209,14 @@ static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 		ike_info_request_rcvd(sa, m);
 		break;
 	case IKE_EXCH_CREATE_CHILD_SA:
+		if (sa->state == IKE_SA_ESTABLISHED &&
+		    (m->sa.n_prop == 0 || m->sa.prop[0].protocol == IKE_PROTO_ESP)) {
+			child_rekey_request_rcvd(sa, m);
+			break;
+		}
+		/* IKE SA rekeying comes next: refused below for now. */
+		__attribute__((fallthrough));
 	default: {
-		/* Rekeying arrives with the next milestone: refuse cleanly. */
 		uint8_t buf[256];
 		struct buf_writer w;
 		struct ike_chain ch;
@@ -213,7 +226,8 @@ static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 		ike_put_notify(&ch, 0, (struct span){ 0 }, IKE_N_NO_ADDITIONAL_SAS,
 			       (struct span){ 0 });
 		ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
-		log_warnx("%s: %s request refused (NO_ADDITIONAL_SAS): not supported yet",
+		log_warnx("%s: %s request refused (NO_ADDITIONAL_SAS): IKE SA rekeying is not "
+			  "supported yet",
 			  sa->tun->conf->name, ike_exchange_name(m->hdr.exchange));
 		break;
 	}
@@ -235,6 +249,9 @@ static void dispatch_response(struct ike_sa *sa, struct ike_msg *m)
 		break;
 	case IKE_EXCH_INFORMATIONAL:
 		ike_info_response_rcvd(sa, m);
+		break;
+	case IKE_EXCH_CREATE_CHILD_SA:
+		child_rekey_response_rcvd(sa, m);
 		break;
 	default:
 		ike_request_done(sa);
@@ -271,10 +288,16 @@ static void input_protected(struct ike_sa *sa, struct ike_msg *m, const uint8_t 
 			sa->path = *path;
 		}
 		ike_timers_msg_rcvd(sa);
-		if (response)
+		if (response) {
+			struct ike *ike = sa->ike;
+			uint64_t spi_i = sa->spi_i, spi_r = sa->spi_r;
 			dispatch_response(sa, m);
-		else
+			/* The handler may have freed sa: look it up again. */
+			if ((sa = ike_sa_find(ike, spi_i, spi_r)))
+				request_window_free(sa);
+		} else {
 			dispatch_request(sa, m);
+		}
 	}
 	sodium_memzero(copy, len);
 	free(copy);

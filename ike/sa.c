@@ -203,6 +203,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 	struct ike_tunnel *tun = sa->tun;
 
 	ike_timers_stop(sa);
+	child_rekey_abort(sa);
 	if (sa->counted_half_open)
 		sa->ike->half_open--;
 	while (sa->children) {
@@ -291,7 +292,7 @@ static bool tunnel_has_sa(struct ike_tunnel *tun)
 /* Try again later: 1 s doubling to 30 s, forever (startup = start). */
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun)
 {
-	if (tun->conf->startup != CGW_STARTUP_START || tunnel_has_sa(tun))
+	if (tun->conf->startup != CGW_STARTUP_START || tun->admin_down || tunnel_has_sa(tun))
 		return;
 	log_info("%s: initiating again in %.0f s", tun->conf->name, tun->backoff);
 	ike_timers_reinit(tun, tun->backoff);

@@ -8,8 +8,16 @@
  *              (its retransmits end it after ~31 s, above AWS's dpd-timeout)
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
  *   keepalive  NAT-T keepalive every 20 s while a NAT is in front of us
+ *   rekey      per CHILD SA: esp-lifetime - rekey-margin - random fuzz
+ *              (up to rekey-fuzz % of the margin); busy: again in 1 s
+ *   out        per CHILD SA a peer rekeyed: its outbound state goes in at
+ *              the latest 5 s after our answer, if no DELETE came first
  */
 #include "ike/ike-internal.h"
+
+#include <errno.h>
+
+#include <sodium.h>
 
 #include "common/log.h"
 
@@ -132,4 +140,56 @@ void ike_timers_reinit(struct ike_tunnel *tun, double delay)
 void ike_timers_tunnel_stop(struct ike_tunnel *tun)
 {
 	ev_timer_stop(tun->ike->loop, &tun->reinit_timer);
+}
+
+static double child_rekey_delay(const struct child_sa *c)
+{
+	const struct cgw_tunnel_conf *t = c->ike->tun->conf;
+	double margin = t->rekey_margin;
+	double fuzz = margin * t->rekey_fuzz / 100.0 * randombytes_uniform(1001) / 1000.0;
+	double d = (double)t->esp_lifetime - margin - fuzz;
+
+	return d < 1.0 ? 1.0 : d;
+}
+
+static void on_child_rekey(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct child_sa *c = w->data;
+	int r = child_rekey_start(c);
+
+	if (r == 0)
+		return;
+	if (r != -EINVAL) {
+		/* Busy (another request in flight) or no SPI: soon again. */
+		ev_timer_set(w, r == -EBUSY ? 1.0 : 10.0, 0.);
+		ev_timer_start(loop, w);
+	}
+}
+
+void ike_timers_child_installed(struct child_sa *c)
+{
+	ev_timer_stop(c->ike->ike->loop, &c->rekey_timer);
+	ev_timer_init(&c->rekey_timer, on_child_rekey, child_rekey_delay(c), 0.);
+	c->rekey_timer.data = c;
+	ev_timer_start(c->ike->ike->loop, &c->rekey_timer);
+}
+
+static void on_out_deferred(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct child_sa *c = w->data;
+
+	child_install_outbound(c);
+}
+
+void ike_timers_out_deferred(struct child_sa *c)
+{
+	ev_timer_init(&c->out_timer, on_out_deferred, 5.0, 0.);
+	c->out_timer.data = c;
+	ev_timer_start(c->ike->ike->loop, &c->out_timer);
+}
+
+void ike_timers_child_stop(struct child_sa *c)
+{
+	ev_timer_stop(c->ike->ike->loop, &c->rekey_timer);
+	ev_timer_stop(c->ike->ike->loop, &c->out_timer);
 }

@@ -381,6 +381,62 @@ static void test_retransmit(void **state)
 	pair_stop(&a, &b);
 }
 
+/* Exactly one SA pair left, the same on both sides, and never a "down". */
+static void assert_one_pair(struct side *a, struct side *b)
+{
+	struct xfrm_list la, lb;
+
+	assert_int_equal(xfrm_list(a->xfrm, true, &la), 0);
+	assert_int_equal(xfrm_list(b->xfrm, true, &lb), 0);
+	if (la.n_states != 2 || lb.n_states != 2)
+		print_error("A:\n%s\nB:\n%s\n", xfrm_fake_log(a->xfrm), xfrm_fake_log(b->xfrm));
+	assert_int_equal(la.n_states, 2);
+	assert_int_equal(lb.n_states, 2);
+	/* A's two SPIs are B's two SPIs. */
+	uint32_t a0 = la.states[0].id.spi, a1 = la.states[1].id.spi;
+	uint32_t b0 = lb.states[0].id.spi, b1 = lb.states[1].id.spi;
+	assert_true((a0 == b0 && a1 == b1) || (a0 == b1 && a1 == b0));
+	xfrm_list_free(&la);
+	xfrm_list_free(&lb);
+	assert_int_equal(a->downs + b->downs, 0);
+}
+
+static void rekey_case(bool by_a, bool by_b, const char *esp)
+{
+	struct pair_cfg cfg = good;
+	struct side a, b;
+
+	cfg.esp_a = cfg.esp_b = esp;
+	pair_start(&a, &b, &cfg);
+	run_for(5);
+	assert_int_equal(a.ups + b.ups, 2);
+	for (int round = 0; round < 3; round++) {
+		if (by_a)
+			assert_int_equal(ike_tunnel_rekey(a.ike, "t", false), 0);
+		if (by_b)
+			assert_int_equal(ike_tunnel_rekey(b.ike, "t", false), 0);
+		run_for(0.3);
+		assert_one_pair(&a, &b);
+	}
+	pair_stop(&a, &b);
+}
+
+static void test_rekey_by_initiator(void **state)
+{
+	rekey_case(true, false, "aes256gcm16-modp2048");
+}
+
+static void test_rekey_by_responder(void **state)
+{
+	rekey_case(false, true, "aes128-sha256");
+}
+
+/* Both ends rekey the same CHILD SA at once (RFC 7296 2.8.1). */
+static void test_rekey_collision(void **state)
+{
+	rekey_case(true, true, "aes256gcm16-ecp256");
+}
+
 /* Every state is reachable from IDLE; DEAD is final and reachable from all. */
 static void test_state_tables(void **state)
 {
@@ -420,6 +476,9 @@ int main(void)
 		cmocka_unit_test(test_nat_detected),
 		cmocka_unit_test(test_peer_delete),
 		cmocka_unit_test(test_retransmit),
+		cmocka_unit_test(test_rekey_by_initiator),
+		cmocka_unit_test(test_rekey_by_responder),
+		cmocka_unit_test(test_rekey_collision),
 	};
 
 	secret_init();
