@@ -51,12 +51,16 @@ struct command {
 
 static int cmd_status(struct ctx *, const struct command *, int, char **);
 static int cmd_reload(struct ctx *, const struct command *, int, char **);
+static int cmd_tunnel(struct ctx *, const struct command *, int, char **);
 
 static const struct command commands[] = {
 	{ "status", "[--json]", "show cgwd, its tunnels and BGP neighbors",
 	  cmd_status },
 	{ "reload", "", "re-read the configuration and apply the changes",
 	  cmd_reload },
+	{ "tunnel", "up|down NAME | rekey NAME [child|ike]",
+	  "bring a tunnel up now, take it down (no re-initiation), or rekey it",
+	  cmd_tunnel },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -590,6 +594,34 @@ static void print_name_list(struct json_object *res, const char *key)
 }
 
 /* ---- commands ---- */
+
+static int cmd_tunnel(struct ctx *ctx, const struct command *cmd, int argc,
+		      char **argv)
+{
+	struct json_object *args;
+	struct ctlproto_reply rep;
+	int r;
+
+	if (argc < 3 || argc > 4 ||
+	    (strcmp(argv[1], "up") && strcmp(argv[1], "down") && strcmp(argv[1], "rekey")) ||
+	    (argc == 4 && (strcmp(argv[1], "rekey") ||
+			   (strcmp(argv[3], "child") && strcmp(argv[3], "ike")))))
+		return usage_error("usage: cgwctl tunnel %s", cmd->synopsis);
+	args = json_object_new_object();
+	json_object_object_add(args, "action", json_object_new_string(argv[1]));
+	json_object_object_add(args, "name", json_object_new_string(argv[2]));
+	json_object_object_add(args, "sa", json_object_new_string(argc == 4 ? argv[3] : "child"));
+	if ((r = call(ctx, "tunnel", args, &rep)) != 0)
+		return r;
+	if (!rep.ok)
+		r = print_error(&rep);
+	else if (ctx->json)
+		print_json(rep.result);
+	else
+		printf("%s\n", has(rep.result, "message") ? field(rep.result, "message") : "done");
+	ctlproto_reply_free(&rep);
+	return r;
+}
 
 /* Accept only --json/-j after the command name. 0 or EXIT_USAGE. */
 static int json_flag_only(struct ctx *ctx, const struct command *cmd,

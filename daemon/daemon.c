@@ -199,6 +199,39 @@ out:
 
 /* ---- control commands ---- */
 
+static const char *arg_str(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(args, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* {"action": "up"|"down"|"rekey", "name": TUNNEL, "sa": "child"|"ike"} */
+static int ctl_tunnel(struct daemon *d, struct json_object *args,
+		      struct json_object **result, char *err, size_t errlen)
+{
+	const char *action = arg_str(args, "action"), *name = arg_str(args, "name");
+	const char *sa = arg_str(args, "sa");
+	char msg[128];
+	int r;
+
+	if (!action || !name) {
+		snprintf(err, errlen, "tunnel: needs action and name");
+		return -EINVAL;
+	}
+	r = tunnels_control(d->tunnels, action, name, sa ? sa : "child", err, errlen);
+	if (r < 0)
+		return r;
+	log_info("%s: tunnel %s by the operator", name, action);
+	snprintf(msg, sizeof(msg), "%s: %s", name, strcmp(action, "rekey") == 0 ?
+		 "rekeying" : strcmp(action, "up") == 0 ? "initiating" : "down");
+	*result = json_object_new_object();
+	json_add_str(*result, "message", msg);
+	return 0;
+}
+
 static int ctl_handle(void *arg, const char *command, struct json_object *args,
 		      struct json_object **result, char *err, size_t errlen)
 {
@@ -214,6 +247,8 @@ static int ctl_handle(void *arg, const char *command, struct json_object *args,
 			snprintf(err, errlen, "config has errors: the running config is kept");
 		return r;
 	}
+	if (strcmp(command, "tunnel") == 0)
+		return ctl_tunnel(d, args, result, err, errlen);
 	snprintf(err, errlen, "unknown command '%s'", command);
 	return -EOPNOTSUPP;
 }

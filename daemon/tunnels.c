@@ -227,12 +227,14 @@ static void open_kernel(struct tunnels *t)
 
 static void on_xfrm_event(const struct xfrm_event *ev, void *arg)
 {
+	struct tunnels *t = arg;
 	char dst[64];
 
-	/* Rekeying on soft expiry comes with the stay-up milestone; for now
-	 * the events are read (the socket never fills) and logged. */
-	log_info("kernel: %s for SA %08x to %s (reqid %#x)", xfrm_event_name(ev->type),
-		 ev->id.spi, conf_addr_str(&ev->id.dst, dst, sizeof(dst)), ev->reqid);
+	log_debug(LOGC_XFRM, "kernel: %s for SA %08x to %s (reqid %#x)",
+		  xfrm_event_name(ev->type), ev->id.spi,
+		  conf_addr_str(&ev->id.dst, dst, sizeof(dst)), ev->reqid);
+	if (t->ike && (ev->type == XFRM_EVENT_EXPIRE_SOFT || ev->type == XFRM_EVENT_EXPIRE_HARD))
+		ike_sa_expired(t->ike, ev->id.spi, ev->type == XFRM_EVENT_EXPIRE_HARD);
 }
 
 static void on_xfrm_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -347,6 +349,38 @@ void tunnels_status(struct tunnels *t, const struct cgw_tunnel_conf *tc,
 		add_counters(t, tc, o);
 	}
 	json_object_object_add(o, "state", json_object_new_string(state));
+}
+
+int tunnels_control(struct tunnels *t, const char *action, const char *name,
+		    const char *sa, char *err, size_t errlen)
+{
+	int r;
+
+	if (!conf_tunnel_find(t->conf, name)) {
+		snprintf(err, errlen, "no tunnel named '%s'", name);
+		return -ENOENT;
+	}
+	if (!t->ike) {
+		snprintf(err, errlen, "%s", t->kernel_error);
+		return -ENODEV;
+	}
+	if (strcmp(action, "up") == 0)
+		r = ike_tunnel_up(t->ike, name);
+	else if (strcmp(action, "down") == 0)
+		r = ike_tunnel_down(t->ike, name);
+	else if (strcmp(action, "rekey") == 0)
+		r = ike_tunnel_rekey(t->ike, name, strcmp(sa, "ike") == 0);
+	else
+		r = -EINVAL;
+	if (r == -EINVAL && strcmp(action, "rekey") == 0)
+		snprintf(err, errlen, "%s: no established CHILD SA to rekey", name);
+	else if (r == -EBUSY)
+		snprintf(err, errlen, "%s: an exchange is in flight: try again", name);
+	else if (r == -ENOTSUP)
+		snprintf(err, errlen, "%s: IKE SA rekeying is not supported yet", name);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", name, strerror(-r));
+	return r;
 }
 
 unsigned tunnels_up_count(const struct tunnels *t)

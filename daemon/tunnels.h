@@ -6,6 +6,8 @@
 #ifndef CGW_TUNNELS_H
 #define CGW_TUNNELS_H
 
+#include <stddef.h>
+
 struct ev_loop;
 struct json_object;
 struct cgw_conf;
@@ -25,6 +27,9 @@ void tunnels_apply(struct tunnels *t, const struct cgw_conf *old, const struct c
 /* Add state, reason, SAs and counters of one tunnel to o. */
 void tunnels_status(struct tunnels *t, const struct cgw_tunnel_conf *tc,
 		    struct json_object *o);
+/* cgwctl tunnel up|down|rekey NAME: 0 or -errno with a message in err. */
+int tunnels_control(struct tunnels *t, const char *action, const char *name,
+		    const char *sa, char *err, size_t errlen);
 /* How many tunnels are up. */
 unsigned tunnels_up_count(const struct tunnels *t);
 /* Delete every SA (telling peers) and everything made in the kernel. */

@@ -156,6 +156,30 @@ int ike_tunnel_up(struct ike *ike, const char *name)
 	return ike_tunnel_initiate(tun);
 }
 
+void ike_sa_expired(struct ike *ike, uint32_t spi, bool hard)
+{
+	for (struct ike_sa *sa = ike->sas; sa; sa = sa->next) {
+		struct child_sa *c = child_by_spi_in(sa, spi);
+		if (!c)
+			c = child_by_spi_out(sa, spi);
+		if (!c)
+			continue;
+		if (!hard) {
+			if (c->state == CHILD_SA_INSTALLED && child_rekey_start(c) == 0)
+				ike_log_sa(sa, "CHILD SA %08x: soft lifetime reached: rekeying",
+					   c->spi_in);
+			return;
+		}
+		ike_log_sa(sa, "CHILD SA %08x/%08x: hard lifetime reached: removed",
+			   c->spi_in, c->spi_out);
+		child_unlink(c);
+		child_sa_set_state(c, CHILD_SA_DEAD, "hard lifetime");
+		child_destroy(c);
+		ike_tunnel_child_changed(sa->tun);
+		return;
+	}
+}
+
 void ike_free(struct ike *ike)
 {
 	if (!ike)

@@ -72,6 +72,10 @@ int ike_tunnel_rekey(struct ike *ike, const char *name, bool ike_sa);
 int ike_tunnel_down(struct ike *ike, const char *name);
 int ike_tunnel_up(struct ike *ike, const char *name);
 
+/* The kernel says an SA reached its soft (rekey now) or hard (gone)
+ * lifetime; spi is the state's SPI, either direction. */
+void ike_sa_expired(struct ike *ike, uint32_t spi, bool hard);
+
 /* One received datagram (non-ESP marker already removed for 4500). */
 void ike_input(struct ike *ike, const struct ike_path *path, bool natt,
 	       const uint8_t *buf, size_t len);
