@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "common/ctlproto.h"
+#include "import/import.h"
 
 enum {
 	EXIT_OK = 0,
@@ -52,6 +53,7 @@ struct command {
 static int cmd_status(struct ctx *, const struct command *, int, char **);
 static int cmd_reload(struct ctx *, const struct command *, int, char **);
 static int cmd_tunnel(struct ctx *, const struct command *, int, char **);
+static int cmd_import(struct ctx *, const struct command *, int, char **);
 
 static const struct command commands[] = {
 	{ "status", "[--json]", "show cgwd, its tunnels and BGP neighbors",
@@ -61,6 +63,9 @@ static const struct command commands[] = {
 	{ "tunnel", "up|down NAME | rekey NAME [child|ike]",
 	  "bring a tunnel up now, take it down (no re-initiation), or rekey it",
 	  cmd_tunnel },
+	{ "import", "SOURCE ARGS...",
+	  "write a cgw.conf from tfstate, aws-xml or libreswan (import --help)",
+	  cmd_import },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -113,7 +118,7 @@ static void help(FILE *f)
 	for (size_t i = 0; i < sizeof(option_help) / sizeof(option_help[0]); i++)
 		fprintf(f, "  %-21s %s\n", option_help[i].flags, option_help[i].help);
 	fprintf(f, "\nExit status: 0 success, 1 cgwd answered with an error, "
-		"2 usage error,\n3 cgwd cannot be reached or did not answer.\n");
+		"2 usage error,\n3 cgwd cannot be reached or did not answer. import: 0 written, 1 the\ninput cannot be imported, 2 usage error.\n");
 }
 
 /* Say what is wrong with the command line: exit 2. */
@@ -594,6 +599,13 @@ static void print_name_list(struct json_object *res, const char *key)
 }
 
 /* ---- commands ---- */
+
+/* Runs without cgwd: the whole command lives in import/cli.c. */
+static int cmd_import(struct ctx *ctx, const struct command *cmd, int argc,
+		      char **argv)
+{
+	return import_main(argc, argv);
+}
 
 static int cmd_tunnel(struct ctx *ctx, const struct command *cmd, int argc,
 		      char **argv)
