@@ -89,6 +89,14 @@ struct rekey_pending {
 	bool active;
 };
 
+/* Our IKE SA rekey in flight. */
+struct ike_rekey_pending {
+	uint64_t spi;			/* our SPI in the new IKE SA */
+	uint8_t ni[IKE_NONCE_LEN];
+	struct ike_dh *dh;
+	bool active;
+};
+
 /* A request we sent and retransmit until answered. */
 struct ike_request {
 	uint8_t *buf;
@@ -160,6 +168,9 @@ struct ike_sa {
 	struct child_sa *children;
 	uint32_t pending_spi;		/* inbound SPI allocated for IKE_AUTH */
 	struct rekey_pending rekey;
+	struct ike_rekey_pending ike_rekey;
+	ev_timer ike_rekey_timer;
+	ev_timer gc_timer;		/* a replaced SA the peer never deletes */
 	double established;
 	double last_rx;			/* ev_now() of the last valid message */
 	ev_timer dpd_timer;
@@ -287,6 +298,12 @@ void ike_esp_proposals(const struct cgw_proposals *in, bool no_dh,
 		       struct cgw_proposals *out);
 void ike_algs_from(const struct cgw_proposal *p, struct ike_algs *a);
 
+/* rekey-ike.c */
+int ike_rekey_start(struct ike_sa *sa);
+void ike_rekey_abort(struct ike_sa *sa);
+void ike_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
+void ike_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
+
 /* info.c */
 void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
@@ -304,6 +321,8 @@ void ike_timers_reinit(struct ike_tunnel *tun, double delay);
 void ike_timers_child_installed(struct child_sa *c);
 void ike_timers_child_stop(struct child_sa *c);
 void ike_timers_out_deferred(struct child_sa *c);
+void ike_timers_ike_rekeyed(struct ike_sa *old);
+void ike_timers_ike_rekey_retry(struct ike_sa *sa);
 void ike_timers_tunnel_stop(struct ike_tunnel *tun);
 
 #endif

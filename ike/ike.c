@@ -114,11 +114,11 @@ int ike_tunnel_rekey(struct ike *ike, const char *name, bool ike_sa)
 
 	if (!tun)
 		return -ENOENT;
-	if (ike_sa)
-		return -ENOTSUP;
 	for (struct ike_sa *sa = ike->sas; sa; sa = sa->next) {
 		if (sa->tun != tun || sa->state != IKE_SA_ESTABLISHED)
 			continue;
+		if (ike_sa)
+			return ike_rekey_start(sa);
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			if (c->state == CHILD_SA_INSTALLED)
 				return child_rekey_start(c);

@@ -58,9 +58,11 @@ void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 		ike_chain_init(&ch, &w);	/* an empty answer (1.4.1) */
 	ike_send_response(sa, IKE_EXCH_INFORMATIONAL, m->hdr.msgid, &ch);
 	if (delete_ike) {
-		snprintf(sa->tun->last_error, sizeof(sa->tun->last_error),
-			 "the peer deleted the IKE SA");
-		ike_log_sa(sa, "deleted by the peer");
+		if (sa->state != IKE_SA_REKEYED) {
+			snprintf(sa->tun->last_error, sizeof(sa->tun->last_error),
+				 "the peer deleted the IKE SA");
+			ike_log_sa(sa, "deleted by the peer");
+		}
 		ike_sa_set_state(sa, IKE_SA_DEAD, "peer sent DELETE");
 		struct ike_tunnel *tun = sa->tun;
 		ike_sa_destroy(sa);

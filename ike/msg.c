@@ -209,12 +209,13 @@ static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 		ike_info_request_rcvd(sa, m);
 		break;
 	case IKE_EXCH_CREATE_CHILD_SA:
-		if (sa->state == IKE_SA_ESTABLISHED &&
-		    (m->sa.n_prop == 0 || m->sa.prop[0].protocol == IKE_PROTO_ESP)) {
-			child_rekey_request_rcvd(sa, m);
+		if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYING) {
+			if (m->sa.n_prop && m->sa.prop[0].protocol == IKE_PROTO_IKE)
+				ike_rekey_request_rcvd(sa, m);
+			else
+				child_rekey_request_rcvd(sa, m);
 			break;
 		}
-		/* IKE SA rekeying comes next: refused below for now. */
 		__attribute__((fallthrough));
 	default: {
 		uint8_t buf[256];
@@ -226,9 +227,9 @@ static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 		ike_put_notify(&ch, 0, (struct span){ 0 }, IKE_N_NO_ADDITIONAL_SAS,
 			       (struct span){ 0 });
 		ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
-		log_warnx("%s: %s request refused (NO_ADDITIONAL_SAS): IKE SA rekeying is not "
-			  "supported yet",
-			  sa->tun->conf->name, ike_exchange_name(m->hdr.exchange));
+		log_warnx("%s: %s request refused (NO_ADDITIONAL_SAS) in state %s",
+			  sa->tun->conf->name, ike_exchange_name(m->hdr.exchange),
+			  ike_sa_state_name(sa->state));
 		break;
 	}
 	}
@@ -251,7 +252,10 @@ static void dispatch_response(struct ike_sa *sa, struct ike_msg *m)
 		ike_info_response_rcvd(sa, m);
 		break;
 	case IKE_EXCH_CREATE_CHILD_SA:
-		child_rekey_response_rcvd(sa, m);
+		if (sa->ike_rekey.active)
+			ike_rekey_response_rcvd(sa, m);
+		else
+			child_rekey_response_rcvd(sa, m);
 		break;
 	default:
 		ike_request_done(sa);

@@ -34,6 +34,7 @@ static const char *const child_state_names[] = {
 #define T(from, to) [IKE_SA_##from][IKE_SA_##to] = true
 static const bool ike_transitions[IKE_SA_STATE_COUNT][IKE_SA_STATE_COUNT] = {
 	T(IDLE, INIT_SENT), T(IDLE, INIT_DONE), T(IDLE, DEAD),
+	T(IDLE, ESTABLISHED),		/* made by rekeying an established SA */
 	T(INIT_SENT, INIT_SENT),	/* retry: cookie or INVALID_KE_PAYLOAD */
 	T(INIT_SENT, AUTH_SENT), T(INIT_SENT, DEAD),
 	T(AUTH_SENT, ESTABLISHED), T(AUTH_SENT, DELETING), T(AUTH_SENT, DEAD),
@@ -204,6 +205,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 
 	ike_timers_stop(sa);
 	child_rekey_abort(sa);
+	ike_rekey_abort(sa);
 	if (sa->counted_half_open)
 		sa->ike->half_open--;
 	while (sa->children) {

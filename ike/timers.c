@@ -12,6 +12,8 @@
  *              (up to rekey-fuzz % of the margin); busy: again in 1 s
  *   out        per CHILD SA a peer rekeyed: its outbound state goes in at
  *              the latest 5 s after our answer, if no DELETE came first
+ *   ike rekey  per IKE SA: ike-lifetime - rekey-margin - random fuzz
+ *   gc         a replaced IKE SA the peer has not deleted within 30 s
  */
 #include "ike/ike-internal.h"
 
@@ -94,8 +96,61 @@ static void on_keepalive(struct ev_loop *loop, ev_timer *w, int revents)
 		sa->ike->ops.send_keepalive(sa->ike->arg, &sa->path);
 }
 
+static double ike_rekey_delay(const struct ike_sa *sa)
+{
+	const struct cgw_tunnel_conf *t = sa->tun->conf;
+	double margin = t->rekey_margin;
+	double fuzz = margin * t->rekey_fuzz / 100.0 * randombytes_uniform(1001) / 1000.0;
+	double d = (double)t->ike_lifetime - margin - fuzz;
+
+	return d < 1.0 ? 1.0 : d;
+}
+
+static void on_ike_rekey(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+	int r = ike_rekey_start(sa);
+
+	if (r == -EBUSY || r == -ENOMEM) {
+		ev_timer_set(w, 1.0, 0.);
+		ev_timer_start(loop, w);
+	}
+}
+
+static void on_gc(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+
+	ike_log_sa(sa, "replaced IKE SA not deleted by the peer: removing it");
+	ike_sa_set_state(sa, IKE_SA_DEAD, "replaced");
+	ike_sa_destroy(sa);
+}
+
+void ike_timers_ike_rekeyed(struct ike_sa *old)
+{
+	ev_timer_stop(old->ike->loop, &old->dpd_timer);
+	ev_timer_stop(old->ike->loop, &old->ike_rekey_timer);
+	ev_timer_stop(old->ike->loop, &old->keepalive_timer);
+	ev_timer_init(&old->gc_timer, on_gc, 30.0, 0.);
+	old->gc_timer.data = old;
+	ev_timer_start(old->ike->loop, &old->gc_timer);
+}
+
+void ike_timers_ike_rekey_retry(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
+	ev_timer_set(&sa->ike_rekey_timer, 10.0, 0.);
+	ev_timer_start(sa->ike->loop, &sa->ike_rekey_timer);
+}
+
 void ike_timers_established(struct ike_sa *sa)
 {
+	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
+	ev_timer_stop(sa->ike->loop, &sa->dpd_timer);
+	ev_timer_stop(sa->ike->loop, &sa->keepalive_timer);
+	ev_timer_init(&sa->ike_rekey_timer, on_ike_rekey, ike_rekey_delay(sa), 0.);
+	sa->ike_rekey_timer.data = sa;
+	ev_timer_start(sa->ike->loop, &sa->ike_rekey_timer);
 	if (sa->nat_local) {
 		ev_timer_init(&sa->keepalive_timer, on_keepalive, IKE_NATT_KEEPALIVE,
 			      IKE_NATT_KEEPALIVE);
@@ -120,6 +175,8 @@ void ike_timers_stop(struct ike_sa *sa)
 	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
 	ev_timer_stop(sa->ike->loop, &sa->dpd_timer);
 	ev_timer_stop(sa->ike->loop, &sa->keepalive_timer);
+	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
+	ev_timer_stop(sa->ike->loop, &sa->gc_timer);
 }
 
 static void on_reinit(struct ev_loop *loop, ev_timer *w, int revents)

@@ -437,6 +437,53 @@ static void test_rekey_collision(void **state)
 	rekey_case(true, true, "aes256gcm16-ecp256");
 }
 
+static int count_sas(struct side *s)
+{
+	int n = 0;
+
+	for (struct ike_sa *sa = s->ike->sas; sa; sa = sa->next)
+		n++;
+	return n;
+}
+
+/* IKE SA rekeys move the CHILD SA without touching the kernel; a CHILD
+ * rekey over the new IKE SA proves both ends derived the same keys. */
+static void ike_rekey_case(bool by_a)
+{
+	struct side a, b;
+
+	pair_start(&a, &b, &good);
+	run_for(5);
+	assert_int_equal(a.ups + b.ups, 2);
+	for (int round = 0; round < 2; round++) {
+		size_t adds = count(xfrm_fake_log(a.xfrm), "state add");
+		uint64_t old_spi = a.ike->sas->spi_i;
+		assert_int_equal(ike_tunnel_rekey(by_a ? a.ike : b.ike, "t", true), 0);
+		run_for(0.3);
+		assert_int_equal(count_sas(&a), 1);
+		assert_int_equal(count_sas(&b), 1);
+		assert_true(a.ike->sas->spi_i != old_spi);
+		assert_int_equal(a.ike->sas->state, IKE_SA_ESTABLISHED);
+		assert_int_equal(b.ike->sas->state, IKE_SA_ESTABLISHED);
+		assert_int_equal(count(xfrm_fake_log(a.xfrm), "state add"), adds);
+		assert_one_pair(&a, &b);
+		assert_int_equal(ike_tunnel_rekey(a.ike, "t", false), 0);
+		run_for(0.3);
+		assert_one_pair(&a, &b);
+	}
+	pair_stop(&a, &b);
+}
+
+static void test_ike_rekey_by_initiator(void **state)
+{
+	ike_rekey_case(true);
+}
+
+static void test_ike_rekey_by_responder(void **state)
+{
+	ike_rekey_case(false);
+}
+
 /* Every state is reachable from IDLE; DEAD is final and reachable from all. */
 static void test_state_tables(void **state)
 {
@@ -459,7 +506,7 @@ static void test_state_tables(void **state)
 		if (s != CHILD_SA_DEAD)
 			assert_true(child_sa_transition_ok(s, CHILD_SA_DEAD));
 	}
-	assert_false(ike_sa_transition_ok(IKE_SA_IDLE, IKE_SA_ESTABLISHED));
+	assert_true(ike_sa_transition_ok(IKE_SA_IDLE, IKE_SA_ESTABLISHED));	/* rekeyed */
 	assert_false(ike_sa_transition_ok(IKE_SA_INIT_SENT, IKE_SA_ESTABLISHED));
 }
 
@@ -479,6 +526,8 @@ int main(void)
 		cmocka_unit_test(test_rekey_by_initiator),
 		cmocka_unit_test(test_rekey_by_responder),
 		cmocka_unit_test(test_rekey_collision),
+		cmocka_unit_test(test_ike_rekey_by_initiator),
+		cmocka_unit_test(test_ike_rekey_by_responder),
 	};
 
 	secret_init();
