@@ -167,7 +167,10 @@ int ike_auth_start(struct ike_sa *sa)
 	wr_init(&w, buf, sizeof(buf));
 	ike_chain_init(&ch, &w);
 	put_id_auth(&ch, sa, IKE_PL_IDI);
-	ike_put_notify(&ch, 0, (struct span){ 0 }, IKE_N_INITIAL_CONTACT, (struct span){ 0 });
+	/* Only true when we have no other SA with the peer (2.4). */
+	if (!ike_tunnel_has_other_sa(sa))
+		ike_put_notify(&ch, 0, (struct span){ 0 }, IKE_N_INITIAL_CONTACT,
+			       (struct span){ 0 });
 	ike_put_sa(&ch, &esp, IKE_PROTO_ESP, (struct span){ (uint8_t *)&spi_be, 4 });
 	put_ts_list(&ch, IKE_PL_TSI, t->local_ts, t->n_local_ts);
 	put_ts_list(&ch, IKE_PL_TSR, t->remote_ts, t->n_remote_ts);
@@ -204,8 +207,11 @@ static void auth_response_child(struct ike_sa *sa, struct ike_msg *m)
 	uint32_t spi_out = (uint32_t)spi.p[0] << 24 | (uint32_t)spi.p[1] << 16 |
 			   (uint32_t)spi.p[2] << 8 | spi.p[3];
 	struct child_keying kx = { { sa->ni, sa->ni_len, sa->nr, sa->nr_len }, NULL, true };
-	if (!child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote, &kx, false))
+	if (!child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote, &kx, false)) {
 		ike_sa_fail(sa, "cannot install the CHILD SA in the kernel");
+		return;
+	}
+	ike_tunnel_dedupe(sa);
 }
 
 void ike_auth_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
@@ -343,4 +349,6 @@ void ike_auth_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 	if (!refuse && !child_install(sa, &chosen, sa->pending_spi, spi_out, &local, &remote,
 				      &kx, false))
 		ike_log_sa(sa, "cannot install the CHILD SA in the kernel");
+	else if (!refuse)
+		ike_tunnel_dedupe(sa);
 }

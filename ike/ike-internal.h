@@ -226,6 +226,8 @@ void ike_tunnel_child_changed(struct ike_tunnel *tun);
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
 int ike_tunnel_initiate(struct ike_tunnel *tun);
 int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local);
+bool ike_tunnel_has_other_sa(const struct ike_sa *sa);
+void ike_tunnel_dedupe(struct ike_sa *sa);
 void ike_log_sa(const struct ike_sa *sa, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -333,6 +333,46 @@ int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local)
 	return r;
 }
 
+/* True when the tunnel has another live IKE SA besides sa. */
+bool ike_tunnel_has_other_sa(const struct ike_sa *sa)
+{
+	for (struct ike_sa *o = sa->ike->sas; o; o = o->next)
+		if (o != sa && o->tun == sa->tun && o->state != IKE_SA_DEAD &&
+		    o->state != IKE_SA_IDLE)
+			return true;
+	return false;
+}
+
+static bool sa_lower(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return a->spi_i < b->spi_i || (a->spi_i == b->spi_i && a->spi_r < b->spi_r);
+}
+
+/*
+ * Both ends initiated at once and two IKE SAs came up for one tunnel.
+ * Both ends apply the same rule to the same SPIs: the pair with the lower
+ * (SPIi, SPIr) goes, so at most both delete the same one. The tunnel
+ * stays up on the other SA's CHILD SA meanwhile.
+ */
+void ike_tunnel_dedupe(struct ike_sa *sa)
+{
+	for (struct ike_sa *o = sa->ike->sas; o; o = o->next) {
+		if (o == sa || o->tun != sa->tun || o->state != IKE_SA_ESTABLISHED ||
+		    !o->children)
+			continue;
+		struct ike_sa *loser = sa_lower(sa, o) ? sa : o;
+		ike_log_sa(loser, "duplicate IKE SA for this tunnel (both ends initiated): "
+			   "deleting this one");
+		/* Deleting the IKE SA deletes its CHILD SAs (1.4.1); whatever
+		 * request was in flight on it no longer matters. */
+		ev_timer_stop(loser->ike->loop, &loser->req.timer);
+		loser->req.active = false;
+		ike_send_delete_ike(loser);
+		ike_sa_set_state(loser, IKE_SA_DELETING, "duplicate");
+		return;
+	}
+}
+
 int ike_tunnel_initiate(struct ike_tunnel *tun)
 {
 	struct ike_sa *sa;

@@ -51,6 +51,7 @@ static struct ev_loop *loop;
 static struct dgram *queue;
 static ev_timer deliver_timer, deadline;
 static bool nat_a;		/* rewrite A's source address as a NAT would */
+static bool both_start;		/* B initiates too */
 static int dropped_from_b;	/* drop this many datagrams from B */
 static struct side *sides[2];
 
@@ -165,7 +166,8 @@ static void pair_start(struct side *a, struct side *b, const struct pair_cfg *cf
 	sides[1] = b;
 	a->conf = make_conf(A_ADDR, B_ADDR, cfg->psk_a, "start", cfg->ike_a, cfg->esp_a, "");
 	/* Behind a NAT, A still calls itself by its private address. */
-	b->conf = make_conf(B_ADDR, nat_a ? NAT_ADDR : A_ADDR, cfg->psk_b, "add",
+	b->conf = make_conf(B_ADDR, nat_a ? NAT_ADDR : A_ADDR, cfg->psk_b,
+			    both_start ? "start" : "add",
 			    cfg->ike_b, cfg->esp_b, nat_a ? "remote-id = " A_ADDR "\n" : "");
 	assert_int_equal(xfrm_open_fake(&a->xfrm), 0);
 	assert_int_equal(xfrm_open_fake(&b->xfrm), 0);
@@ -202,6 +204,7 @@ static void pair_stop(struct side *a, struct side *b)
 		free(d);
 	}
 	nat_a = false;
+	both_start = false;
 	dropped_from_b = 0;
 }
 
@@ -484,6 +487,21 @@ static void test_ike_rekey_by_responder(void **state)
 	ike_rekey_case(false);
 }
 
+/* Both ends initiate at once: one IKE SA and one CHILD SA pair remain. */
+static void test_crossed_init(void **state)
+{
+	struct side a, b;
+
+	both_start = true;
+	pair_start(&a, &b, &good);
+	run_for(0.5);
+	assert_int_equal(count_sas(&a), 1);
+	assert_int_equal(count_sas(&b), 1);
+	assert_int_equal(a.ike->sas->spi_i, b.ike->sas->spi_i);
+	assert_one_pair(&a, &b);
+	pair_stop(&a, &b);
+}
+
 /* Every state is reachable from IDLE; DEAD is final and reachable from all. */
 static void test_state_tables(void **state)
 {
@@ -528,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_collision),
 		cmocka_unit_test(test_ike_rekey_by_initiator),
 		cmocka_unit_test(test_ike_rekey_by_responder),
+		cmocka_unit_test(test_crossed_init),
 	};
 
 	secret_init();
