@@ -782,7 +782,7 @@ ESP_SAS_COUNT() { in_ns "$NS_GW" ip xfrm state | grep -c '^src'; }
 check_rekeys() {
 	section "rekeys under traffic"
 	local log=$STATE/rekey-ping.log i
-	in_ns "$NS_LAN" ping -i 0.05 -c 200 -W 1 "$VPC_HOST" >"$log" 2>&1 &
+	in_ns "$NS_LAN" ping -i 0.05 -c 260 -W 1 "$VPC_HOST" >"$log" 2>&1 &
 	local ping_pid=$!
 	for i in 1 2; do
 		nap 1
@@ -790,6 +790,10 @@ check_rekeys() {
 		nap 1
 		aws_sw --rekey --child aws-1 >/dev/null || fail "strongSwan could not rekey aws-1"
 	done
+	nap 1
+	cgwctl tunnel rekey aws-1 ike || fail "cgwctl tunnel rekey aws-1 ike failed"
+	nap 1
+	aws_sw --rekey --ike aws-1 >/dev/null || fail "strongSwan could not rekey aws-1's IKE SA"
 	wait "$ping_pid" || true
 	tail -2 "$log"
 	local lost
@@ -800,7 +804,10 @@ check_rekeys() {
 	cgwctl status
 	[[ $n == 4 ]] || fail "after the rekeys the gateway has $n ESP states, expected 4 (one pair per tunnel)"
 	[[ $lost == 0 ]] || fail "pings lost during 4 CHILD SA rekeys: $lost%"
-	say "OK: 4 CHILD SA rekeys on aws-1 (2 by cgwd, 2 by the AWS side) under a 20/s ping: 0% loss, one SA pair per tunnel"
+	local ikes
+	ikes=$(aws_sw --list-sas | grep -c '^aws-1: #.*ESTABLISHED')
+	[[ $ikes == 1 ]] || fail "after the IKE rekeys the AWS side has $ikes IKE SAs for aws-1"
+	say "OK: 4 CHILD SA and 2 IKE SA rekeys on aws-1 (half by cgwd, half by the AWS side) under a 20/s ping: 0% loss, one SA pair per tunnel, one IKE SA"
 }
 
 # ---- LATER MILESTONES (CGW_LAB_EXPECT=up) ----------------------------------
