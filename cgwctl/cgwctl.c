@@ -523,6 +523,10 @@ static void print_sa_lines(const char *tunnel, struct json_object *sas)
 			printf(", NAT-T");
 		if (*up_for(sa, up, sizeof(up)))
 			printf(", up %s", up);
+		if (has(sa, "liveness") && strcmp(field(sa, "liveness"), "ok") != 0)
+			printf(", liveness %s", field(sa, "liveness"));
+		if (has(sa, "rekey_in"))
+			printf(", rekey in %ss", field(sa, "rekey_in"));
 		printf("\n");
 		json_object_object_get_ex(sa, "children", &children);
 		for (size_t j = 0; children && j < json_object_array_length(children); j++) {
@@ -533,6 +537,9 @@ static void print_sa_lines(const char *tunnel, struct json_object *sas)
 			       field(c, "bytes_out"), field(c, "packets_out"));
 			if (*up_for(c, up, sizeof(up)))
 				printf(", up %s", up);
+			if (has(c, "rekey_in"))
+				printf(", rekey in %ss (%s so far)", field(c, "rekey_in"),
+				       field(c, "rekeys"));
 			printf("\n");
 		}
 	}

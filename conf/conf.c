@@ -313,6 +313,7 @@ bool conf_tunnel_equal(const struct cgw_tunnel_conf *a,
 	       a->replay_window == b->replay_window &&
 	       a->dpd_delay == b->dpd_delay && a->dpd_timeout == b->dpd_timeout &&
 	       a->dpd_action == b->dpd_action && a->startup == b->startup &&
+	       a->liveness_probe == b->liveness_probe &&
 	       prefixes_eq(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
 	       prefixes_eq(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts) &&
 	       a->bgp_peer_asn == b->bgp_peer_asn &&

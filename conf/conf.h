@@ -71,6 +71,8 @@ struct cgw_tunnel_conf {
 
 	uint32_t dpd_delay;		/* seconds */
 	uint32_t dpd_timeout;		/* seconds */
+	uint32_t liveness_probe;	/* seconds of outbound-only traffic before a
+					   fast liveness check; 0: off */
 	enum cgw_dpd_action dpd_action;
 	enum cgw_startup startup;
 

@@ -71,6 +71,7 @@ static const struct key_def tunnel_keys[] = {
 	{ "dpd-delay", KT_DURATION, T(dpd_delay), 0, 1, 3600, false },
 	{ "dpd-timeout", KT_DURATION, T(dpd_timeout), 0, 1, 3600, false },
 	{ "dpd-action", KT_DPD_ACTION, T(dpd_action), 0, 0, 0, false },
+	{ "liveness-probe", KT_DURATION, T(liveness_probe), 0, 0, 60, false },
 	{ "startup", KT_STARTUP, T(startup), 0, 0, 0, false },
 	{ "local-ts", KT_PREFIXES, TL(local_ts), 0, 0, false },
 	{ "remote-ts", KT_PREFIXES, TL(remote_ts), 0, 0, false },

@@ -83,6 +83,7 @@ static void print_tunnel(FILE *out, const struct cgw_tunnel_conf *t)
 	fprintf(out, "dpd-delay = %us\n", t->dpd_delay);
 	fprintf(out, "dpd-timeout = %us\n", t->dpd_timeout);
 	fprintf(out, "dpd-action = %s\n", conf_dpd_action_name(t->dpd_action));
+	fprintf(out, "liveness-probe = %us\n", t->liveness_probe);
 	fprintf(out, "startup = %s\n", conf_startup_name(t->startup));
 	print_prefixes(out, "local-ts", t->local_ts, t->n_local_ts, false);
 	print_prefixes(out, "remote-ts", t->remote_ts, t->n_remote_ts, false);

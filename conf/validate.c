@@ -254,6 +254,8 @@ static void tunnel_defaults(struct conf_parser *p, struct cgw_tunnel_conf *t,
 		t->dpd_delay = 10;
 	if (!given(tb, "dpd-timeout"))
 		t->dpd_timeout = 30;
+	if (!given(tb, "liveness-probe"))
+		t->liveness_probe = 2;
 	if (!given(tb, "bgp-hold-time"))
 		t->bgp_hold_time = 30;
 	if (!given(tb, "route-metric"))

@@ -235,6 +235,8 @@ static void on_xfrm_event(const struct xfrm_event *ev, void *arg)
 		  conf_addr_str(&ev->id.dst, dst, sizeof(dst)), ev->reqid);
 	if (t->ike && (ev->type == XFRM_EVENT_EXPIRE_SOFT || ev->type == XFRM_EVENT_EXPIRE_HARD))
 		ike_sa_expired(t->ike, ev->id.spi, ev->type == XFRM_EVENT_EXPIRE_HARD);
+	if (t->ike && ev->type == XFRM_EVENT_ACQUIRE)
+		ike_acquire(t->ike, ev->reqid);
 }
 
 static void on_xfrm_readable(struct ev_loop *loop, ev_io *w, int revents)

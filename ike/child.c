@@ -283,6 +283,28 @@ struct child_sa *child_by_spi_in(struct ike_sa *sa, uint32_t spi)
 	return NULL;
 }
 
+/* Packets the kernel counted on the child's inbound and outbound states. */
+int child_packets(struct child_sa *c, uint64_t *in, uint64_t *out)
+{
+	struct ike_sa *sa = c->ike;
+	struct xfrm_said id = { .proto = IPPROTO_ESP, .mark = sa->tun->conf->mark,
+				.mark_mask = 0xffffffff };
+	struct xfrm_state_info info;
+	int r;
+
+	id.dst = addr4(sa->path.local.sin_addr);
+	id.spi = c->spi_in;
+	if ((r = xfrm_state_get(sa->ike->xfrm, &id, &info)) < 0)
+		return r;
+	*in = info.cnt.packets;
+	id.dst = addr4(sa->path.remote.sin_addr);
+	id.spi = c->spi_out;
+	if ((r = xfrm_state_get(sa->ike->xfrm, &id, &info)) < 0)
+		return r;
+	*out = info.cnt.packets;
+	return 0;
+}
+
 void child_unlink(struct child_sa *c)
 {
 	for (struct child_sa **pp = &c->ike->children; *pp; pp = &(*pp)->next) {

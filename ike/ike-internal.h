@@ -104,6 +104,7 @@ struct ike_request {
 	uint32_t msgid;
 	uint8_t exchange;
 	int tries;
+	double first_sent;		/* ev_now() of the first transmission */
 	ev_timer timer;
 	bool active;
 };
@@ -178,6 +179,9 @@ struct ike_sa {
 	ev_timer keepalive_timer;	/* NAT-T keepalives when behind a NAT */
 	bool counted_half_open;
 	bool dpd_outstanding;
+	bool fast_probe;		/* liveness check after one-way traffic */
+	ev_timer probe_timer;		/* liveness-probe: watch the counters */
+	uint64_t probe_in, probe_out;	/* packets at the last look */
 	char why[128];			/* why it failed, for status */
 };
 
@@ -193,6 +197,7 @@ struct ike_tunnel {
 	ev_timer reinit_timer;
 	unsigned attempts;
 	bool admin_down;		/* cgwctl tunnel down: stay down */
+	bool hold;			/* dpd-action hold: wait for traffic (ACQUIRE) */
 	char last_error[160];
 };
 
@@ -224,6 +229,7 @@ void ike_sa_destroy(struct ike_sa *sa);
 struct ike_tunnel *ike_tunnel_by_remote(struct ike *ike, const struct sockaddr_in *remote);
 void ike_tunnel_child_changed(struct ike_tunnel *tun);
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
+void ike_tunnel_reinit_now(struct ike_tunnel *tun);
 int ike_tunnel_initiate(struct ike_tunnel *tun);
 int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local);
 bool ike_tunnel_has_other_sa(const struct ike_sa *sa);
@@ -271,6 +277,7 @@ struct child_sa *child_install(struct ike_sa *sa, const struct cgw_proposal *esp
 			       const struct child_keying *kx, bool defer_out);
 int child_install_outbound(struct child_sa *c);
 void child_unlink(struct child_sa *c);
+int child_packets(struct child_sa *c, uint64_t *in, uint64_t *out);
 struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi);
 struct child_sa *child_by_spi_in(struct ike_sa *sa, uint32_t spi);
 
@@ -310,7 +317,8 @@ void ike_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
 int ike_send_delete_ike(struct ike_sa *sa);
-void ike_dpd_start(struct ike_sa *sa);
+void ike_dpd_start(struct ike_sa *sa, bool fast);
+void ike_sa_dead(struct ike_sa *sa, const char *why);
 
 /* timers.c */
 void ike_timers_request_sent(struct ike_sa *sa);

@@ -180,6 +180,17 @@ void ike_sa_expired(struct ike *ike, uint32_t spi, bool hard)
 	}
 }
 
+void ike_acquire(struct ike *ike, uint32_t reqid)
+{
+	for (struct ike_tunnel *t = ike->tunnels; t; t = t->next) {
+		if (t->reqid != reqid || !t->hold || t->admin_down)
+			continue;
+		log_info("%s: traffic for the tunnel: initiating (dpd-action hold)", t->conf->name);
+		ike_tunnel_initiate(t);
+		return;
+	}
+}
+
 void ike_free(struct ike *ike)
 {
 	if (!ike)
@@ -237,6 +248,11 @@ static struct json_object *child_status(const struct child_sa *c, double now)
 			       json_object_new_int64((int64_t)(now - c->established)));
 	add_sa_counters(c, true, o);
 	add_sa_counters(c, false, o);
+	json_object_object_add(o, "rekeys", json_object_new_int64(c->rekeys));
+	if (ev_is_active(&c->rekey_timer))
+		json_object_object_add(o, "rekey_in", json_object_new_int64(
+			(int64_t)ev_timer_remaining(c->ike->ike->loop,
+						    (ev_timer *)&c->rekey_timer)));
 	return o;
 }
 
@@ -256,6 +272,12 @@ static struct json_object *sa_status(const struct ike_sa *sa, double now)
 	if (sa->chosen.n_encr)
 		add_str(o, "algorithms", proposal_str(&one, PROPOSAL_IKE, buf, sizeof(buf)));
 	json_object_object_add(o, "nat_t", json_object_new_boolean(sa->natt));
+	add_str(o, "liveness", !sa->dpd_outstanding ? "ok" :
+		sa->fast_probe ? "checking (fast)" : "checking");
+	if (ev_is_active(&sa->ike_rekey_timer))
+		json_object_object_add(o, "rekey_in", json_object_new_int64(
+			(int64_t)ev_timer_remaining(sa->ike->loop,
+						    (ev_timer *)&sa->ike_rekey_timer)));
 	if (sa->state == IKE_SA_ESTABLISHED)
 		json_object_object_add(o, "established_for",
 				       json_object_new_int64((int64_t)(now - sa->established)));

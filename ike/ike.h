@@ -76,6 +76,10 @@ int ike_tunnel_up(struct ike *ike, const char *name);
  * lifetime; spi is the state's SPI, either direction. */
 void ike_sa_expired(struct ike *ike, uint32_t spi, bool hard);
 
+/* Traffic hit a tunnel's policy with no SA (XFRM ACQUIRE, by reqid):
+ * a tunnel held after its peer died (dpd-action hold) initiates now. */
+void ike_acquire(struct ike *ike, uint32_t reqid);
+
 /* One received datagram (non-ESP marker already removed for 4500). */
 void ike_input(struct ike *ike, const struct ike_path *path, bool natt,
 	       const uint8_t *buf, size_t len);

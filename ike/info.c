@@ -74,6 +74,7 @@ void ike_info_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
 {
 	ike_request_done(sa);
 	sa->dpd_outstanding = false;
+	sa->fast_probe = false;
 	/* Our DELETE of CHILD SAs answered: drop the ones marked DELETING. */
 	for (struct child_sa *c = sa->children, *next; c; c = next) {
 		next = c->next;
@@ -103,8 +104,9 @@ int ike_send_delete_ike(struct ike_sa *sa)
 	return ike_send_request(sa, IKE_EXCH_INFORMATIONAL, &ch);
 }
 
-/* An empty INFORMATIONAL request: is the peer alive? */
-void ike_dpd_start(struct ike_sa *sa)
+/* An empty INFORMATIONAL request: is the peer alive? fast: after
+ * one-way traffic, retransmitted at 0.5, 1, 2 s instead of 1, 2, 4, ... */
+void ike_dpd_start(struct ike_sa *sa, bool fast)
 {
 	uint8_t buf[16];
 	struct buf_writer w;
@@ -114,8 +116,29 @@ void ike_dpd_start(struct ike_sa *sa)
 		return;		/* any outstanding request proves liveness too */
 	wr_init(&w, buf, sizeof(buf));
 	ike_chain_init(&ch, &w);
+	sa->fast_probe = fast;
 	if (ike_send_request(sa, IKE_EXCH_INFORMATIONAL, &ch) == 0) {
 		sa->dpd_outstanding = true;
-		log_debug(LOGC_IKE, "%s: liveness check sent", sa->tun->conf->name);
+		log_debug(LOGC_IKE, "%s: %sliveness check sent", sa->tun->conf->name,
+			  fast ? "fast " : "");
+	} else {
+		sa->fast_probe = false;
 	}
+}
+
+/* No answer to liveness checks: the peer is dead; dpd-action decides. */
+void ike_sa_dead(struct ike_sa *sa, const char *why)
+{
+	struct ike_tunnel *tun = sa->tun;
+	enum cgw_dpd_action action = tun->conf->dpd_action;
+
+	log_notice("%s: peer %s declared dead (%s): dpd-action %s", tun->conf->name,
+		   inet_ntoa(sa->path.remote.sin_addr), why, conf_dpd_action_name(action));
+	if (action == CGW_DPD_RESTART)
+		tun->backoff = IKE_BACKOFF_MIN;
+	if (action == CGW_DPD_HOLD)
+		tun->hold = true;	/* re-initiate when traffic needs it */
+	ike_sa_fail(sa, "peer dead: %s", why);
+	if (action == CGW_DPD_RESTART)
+		ike_tunnel_reinit_now(tun);
 }

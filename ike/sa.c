@@ -294,7 +294,8 @@ static bool tunnel_has_sa(struct ike_tunnel *tun)
 /* Try again later: 1 s doubling to 30 s, forever (startup = start). */
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun)
 {
-	if (tun->conf->startup != CGW_STARTUP_START || tun->admin_down || tunnel_has_sa(tun))
+	if (tun->conf->startup != CGW_STARTUP_START || tun->admin_down || tun->hold ||
+	    tunnel_has_sa(tun))
 		return;
 	log_info("%s: initiating again in %.0f s", tun->conf->name, tun->backoff);
 	ike_timers_reinit(tun, tun->backoff);
@@ -373,11 +374,20 @@ void ike_tunnel_dedupe(struct ike_sa *sa)
 	}
 }
 
+/* dpd-action restart: initiate at once, whatever the startup mode. */
+void ike_tunnel_reinit_now(struct ike_tunnel *tun)
+{
+	if (tun->admin_down || tunnel_has_sa(tun))
+		return;
+	ike_timers_reinit(tun, 0.);
+}
+
 int ike_tunnel_initiate(struct ike_tunnel *tun)
 {
 	struct ike_sa *sa;
 	int r;
 
+	tun->hold = false;
 	if (tunnel_has_sa(tun))
 		return 0;
 	sa = ike_sa_new(tun, true);

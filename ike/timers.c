@@ -2,10 +2,13 @@
  * Every IKE timer, and the only code touching libev watchers in ike/:
  *
  *   request    retransmit our outstanding request: 1, 2, 4, 8, 16 s,
- *              then the peer is gone (the SA fails, the tunnel re-initiates)
+ *              then the peer is gone (the SA fails, the tunnel re-initiates);
+ *              a liveness check gives up after dpd-timeout, a fast one
+ *              (after one-way traffic) after 0.5, 1, 2 s
  *   half-open  responder: IKE_SA_INIT answered, IKE_AUTH not seen: 30 s
  *   dpd        dpd-delay without a message from the peer: liveness check
- *              (its retransmits end it after ~31 s, above AWS's dpd-timeout)
+ *   probe      every liveness-probe seconds: packets went out on the CHILD
+ *              SA and none came in since the last look: fast liveness check
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
  *   keepalive  NAT-T keepalive every 20 s while a NAT is in front of us
  *   rekey      per CHILD SA: esp-lifetime - rekey-margin - random fuzz
@@ -23,9 +26,33 @@
 
 #include "common/log.h"
 
-static double retransmit_delay(int tries)
+static double retransmit_delay(const struct ike_sa *sa, int tries)
 {
-	return (double)(1 << (tries < 6 ? tries : 6));
+	double base = sa->fast_probe ? 0.5 : 1.0;
+
+	return base * (double)(1 << (tries < 6 ? tries : 6));
+}
+
+/* A liveness check went unanswered long enough: true if handled. */
+static bool liveness_expired(struct ike_sa *sa, double now)
+{
+	double limit = sa->tun->conf->dpd_timeout;
+
+	if (!sa->dpd_outstanding)
+		return false;
+	if (sa->fast_probe && sa->req.tries >= 3) {
+		ike_sa_dead(sa, "no answer to a fast liveness check within 3.5 s of one-way "
+			    "traffic");
+		return true;
+	}
+	if (!sa->fast_probe && now - sa->req.first_sent >= limit) {
+		char why[96];
+		snprintf(why, sizeof(why), "no answer to liveness checks for %.0f s "
+			 "(dpd-timeout)", now - sa->req.first_sent);
+		ike_sa_dead(sa, why);
+		return true;
+	}
+	return false;
 }
 
 static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
@@ -34,7 +61,10 @@ static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (!sa->req.active)
 		return;
-	if (++sa->req.tries >= IKE_RETRANSMIT_TRIES) {
+	++sa->req.tries;
+	if (liveness_expired(sa, ev_now(loop)))
+		return;
+	if (sa->req.tries >= IKE_RETRANSMIT_TRIES && !sa->dpd_outstanding) {
 		ike_sa_fail(sa, "no answer to %s #%u after %d tries: peer unreachable or dead",
 			    ike_exchange_name(sa->req.exchange), sa->req.msgid, sa->req.tries);
 		return;
@@ -42,14 +72,22 @@ static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	log_debug(LOGC_IKE, "%s: retransmitting %s #%u (try %d)", sa->tun->conf->name,
 		  ike_exchange_name(sa->req.exchange), sa->req.msgid, sa->req.tries + 1);
 	ike_send_raw(sa->ike, &sa->path, sa->natt, sa->req.buf, sa->req.len);
-	ev_timer_set(w, retransmit_delay(sa->req.tries), 0.);
+	double d = retransmit_delay(sa, sa->req.tries);
+	if (sa->dpd_outstanding && !sa->fast_probe) {
+		/* Never wait past dpd-timeout for the verdict. */
+		double left = sa->req.first_sent + sa->tun->conf->dpd_timeout - ev_now(loop);
+		if (left < d)
+			d = left > 0.1 ? left : 0.1;
+	}
+	ev_timer_set(w, d, 0.);
 	ev_timer_start(loop, w);
 }
 
 void ike_timers_request_sent(struct ike_sa *sa)
 {
+	sa->req.first_sent = ev_now(sa->ike->loop);
 	ev_timer_stop(sa->ike->loop, &sa->req.timer);
-	ev_timer_init(&sa->req.timer, on_request_timeout, retransmit_delay(0), 0.);
+	ev_timer_init(&sa->req.timer, on_request_timeout, retransmit_delay(sa, 0), 0.);
 	sa->req.timer.data = sa;
 	ev_timer_start(sa->ike->loop, &sa->req.timer);
 }
@@ -83,7 +121,7 @@ static void on_dpd(struct ev_loop *loop, ev_timer *w, int revents)
 	if (sa->state != IKE_SA_ESTABLISHED)
 		return;
 	if (idle >= delay)
-		ike_dpd_start(sa);
+		ike_dpd_start(sa, false);
 	ev_timer_set(w, idle >= delay ? delay : delay - idle, 0.);
 	ev_timer_start(loop, w);
 }
@@ -129,6 +167,7 @@ static void on_gc(struct ev_loop *loop, ev_timer *w, int revents)
 void ike_timers_ike_rekeyed(struct ike_sa *old)
 {
 	ev_timer_stop(old->ike->loop, &old->dpd_timer);
+	ev_timer_stop(old->ike->loop, &old->probe_timer);
 	ev_timer_stop(old->ike->loop, &old->ike_rekey_timer);
 	ev_timer_stop(old->ike->loop, &old->keepalive_timer);
 	ev_timer_init(&old->gc_timer, on_gc, 30.0, 0.);
@@ -143,8 +182,35 @@ void ike_timers_ike_rekey_retry(struct ike_sa *sa)
 	ev_timer_start(sa->ike->loop, &sa->ike_rekey_timer);
 }
 
+/* Traffic out, nothing back: the path may be gone; ask the peer now. */
+static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ike_sa *sa = w->data;
+	uint64_t in = 0, out = 0;
+	struct child_sa *c = sa->children;
+
+	if (sa->state != IKE_SA_ESTABLISHED || !c || child_packets(c, &in, &out) < 0)
+		return;
+	if (out > sa->probe_out && in == sa->probe_in && !sa->req.active) {
+		log_info("%s: %llu packets out, none in for %us: checking the peer now",
+			 sa->tun->conf->name, (unsigned long long)(out - sa->probe_out),
+			 sa->tun->conf->liveness_probe);
+		ike_dpd_start(sa, true);
+	}
+	sa->probe_in = in;
+	sa->probe_out = out;
+}
+
 void ike_timers_established(struct ike_sa *sa)
 {
+	double probe = sa->tun->conf->liveness_probe;
+
+	ev_timer_stop(sa->ike->loop, &sa->probe_timer);
+	if (probe > 0) {
+		ev_timer_init(&sa->probe_timer, on_probe, probe, probe);
+		sa->probe_timer.data = sa;
+		ev_timer_start(sa->ike->loop, &sa->probe_timer);
+	}
 	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
 	ev_timer_stop(sa->ike->loop, &sa->dpd_timer);
 	ev_timer_stop(sa->ike->loop, &sa->keepalive_timer);
@@ -177,6 +243,7 @@ void ike_timers_stop(struct ike_sa *sa)
 	ev_timer_stop(sa->ike->loop, &sa->keepalive_timer);
 	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
 	ev_timer_stop(sa->ike->loop, &sa->gc_timer);
+	ev_timer_stop(sa->ike->loop, &sa->probe_timer);
 }
 
 static void on_reinit(struct ev_loop *loop, ev_timer *w, int revents)

@@ -52,6 +52,7 @@ static struct dgram *queue;
 static ev_timer deliver_timer, deadline;
 static bool nat_a;		/* rewrite A's source address as a NAT would */
 static bool both_start;		/* B initiates too */
+static const char *extra_a = "";	/* more config lines for A's tunnel */
 static int dropped_from_b;	/* drop this many datagrams from B */
 static struct side *sides[2];
 
@@ -164,7 +165,7 @@ static void pair_start(struct side *a, struct side *b, const struct pair_cfg *cf
 	b->peer = a;
 	sides[0] = a;
 	sides[1] = b;
-	a->conf = make_conf(A_ADDR, B_ADDR, cfg->psk_a, "start", cfg->ike_a, cfg->esp_a, "");
+	a->conf = make_conf(A_ADDR, B_ADDR, cfg->psk_a, "start", cfg->ike_a, cfg->esp_a, extra_a);
 	/* Behind a NAT, A still calls itself by its private address. */
 	b->conf = make_conf(B_ADDR, nat_a ? NAT_ADDR : A_ADDR, cfg->psk_b,
 			    both_start ? "start" : "add",
@@ -205,6 +206,7 @@ static void pair_stop(struct side *a, struct side *b)
 	}
 	nat_a = false;
 	both_start = false;
+	extra_a = "";
 	dropped_from_b = 0;
 }
 
@@ -502,6 +504,47 @@ static void test_crossed_init(void **state)
 	pair_stop(&a, &b);
 }
 
+/* The peer stops answering an idle tunnel: dead after dpd-delay + dpd-timeout. */
+static void test_dpd_dead(void **state)
+{
+	struct side a, b;
+
+	extra_a = "dpd-delay = 1s\ndpd-timeout = 2s\nliveness-probe = 0s\n";
+	pair_start(&a, &b, &good);
+	run_for(2);
+	assert_int_equal(a.ups, 1);
+	dropped_from_b = 1000000;
+	run_for(4.5);
+	assert_int_equal(a.downs, 1);
+	assert_non_null(strstr(a.down_why, "dpd-timeout"));
+	pair_stop(&a, &b);
+}
+
+/* Packets leave, none come back: a fast liveness check finds the dead
+ * path long before dpd-delay (60 s here) would. */
+static void test_fast_liveness(void **state)
+{
+	struct side a, b;
+
+	extra_a = "dpd-delay = 60s\ndpd-timeout = 60s\nliveness-probe = 1s\n";
+	pair_start(&a, &b, &good);
+	run_for(2);
+	assert_int_equal(a.ups, 1);
+	struct child_sa *c = a.ike->sas->children;
+	struct xfrm_said out = { .spi = c->spi_out, .proto = IPPROTO_ESP, .mark = 100,
+				 .mark_mask = 0xffffffff };
+	out.dst.family = AF_INET;
+	inet_pton(AF_INET, B_ADDR, &out.dst.v4);
+	dropped_from_b = 1000000;
+	for (int i = 1; i <= 12 && a.downs == 0; i++) {
+		assert_int_equal(xfrm_fake_set_counters(a.xfrm, &out, 1000u * i, 10u * i), 0);
+		run_for(0.5);
+	}
+	assert_int_equal(a.downs, 1);
+	assert_non_null(strstr(a.down_why, "fast liveness"));
+	pair_stop(&a, &b);
+}
+
 /* Every state is reachable from IDLE; DEAD is final and reachable from all. */
 static void test_state_tables(void **state)
 {
@@ -547,6 +590,8 @@ int main(void)
 		cmocka_unit_test(test_ike_rekey_by_initiator),
 		cmocka_unit_test(test_ike_rekey_by_responder),
 		cmocka_unit_test(test_crossed_init),
+		cmocka_unit_test(test_dpd_dead),
+		cmocka_unit_test(test_fast_liveness),
 	};
 
 	secret_init();
