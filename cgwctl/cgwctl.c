@@ -25,6 +25,8 @@
 #include <json-c/json.h>
 
 #include "common/ctlproto.h"
+#include "cgwctl/doctor.h"
+#include "cgwctl/metrics.h"
 #include "import/import.h"
 
 enum {
@@ -54,6 +56,8 @@ static int cmd_status(struct ctx *, const struct command *, int, char **);
 static int cmd_reload(struct ctx *, const struct command *, int, char **);
 static int cmd_tunnel(struct ctx *, const struct command *, int, char **);
 static int cmd_import(struct ctx *, const struct command *, int, char **);
+static int cmd_doctor(struct ctx *, const struct command *, int, char **);
+static int cmd_metrics(struct ctx *, const struct command *, int, char **);
 
 static const struct command commands[] = {
 	{ "status", "[--json]", "show cgwd, its tunnels and BGP neighbors",
@@ -66,6 +70,12 @@ static const struct command commands[] = {
 	{ "import", "SOURCE ARGS...",
 	  "write a cgw.conf from tfstate, aws-xml or libreswan (import --help)",
 	  cmd_import },
+	{ "doctor", "[--config FILE]",
+	  "check this host for what the tunnels need: OK/WARN/FAIL with fixes",
+	  cmd_doctor },
+	{ "metrics", "",
+	  "print tunnels, SAs and BGP neighbors in Prometheus text format",
+	  cmd_metrics },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -606,6 +616,16 @@ static void print_name_list(struct json_object *res, const char *key)
 }
 
 /* ---- commands ---- */
+
+static int cmd_doctor(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	return doctor_main(argc, argv, ctx->socket);
+}
+
+static int cmd_metrics(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	return metrics_main(argc, argv, ctx->socket);
+}
 
 /* Runs without cgwd: the whole command lives in import/cli.c. */
 static int cmd_import(struct ctx *ctx, const struct command *cmd, int argc,

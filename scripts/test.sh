@@ -21,6 +21,9 @@ ninja -C build-test
 step "unit suite"
 meson test -C build-test --suite unit --print-errorlogs --logbase unit
 
+step "root suite (network namespaces on this host)"
+meson test -C build-test --suite root --print-errorlogs --logbase root
+
 step "unit suite with AddressSanitizer + UndefinedBehaviorSanitizer"
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan
@@ -35,8 +38,8 @@ meson test -C build-test --suite vm --print-errorlogs --verbose --logbase vm
 
 step "summary"
 # One closing line over every suite run above, from meson's test logs.
-python3 - build-test/meson-logs/unit.json build-asan/meson-logs/unit.json \
-	build-test/meson-logs/vm.json <<'PY'
+python3 - build-test/meson-logs/unit.json build-test/meson-logs/root.json \
+	build-asan/meson-logs/unit.json build-test/meson-logs/vm.json <<'PY'
 import json, sys
 counts = {"OK": 0, "FAIL": 0, "SKIP": 0}
 for path in sys.argv[1:]:
