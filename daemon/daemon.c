@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daemon/ctl.h"
 #include "daemon/notify.h"
+#include "daemon/privdrop.h"
 #include "daemon/tunnels.h"
 
 struct daemon {
@@ -300,6 +301,10 @@ int daemon_start(struct daemon **out, struct cgw_conf *conf, const char *conf_pa
 		goto fail;
 	}
 	r = tunnels_start(&d->tunnels, d->loop, conf);
+	if (r < 0)
+		goto fail;
+	/* Sockets bound, kernel handles open: keep only NET_ADMIN/NET_BIND_SERVICE. */
+	r = privdrop_keep_net_admin();
 	if (r < 0)
 		goto fail;
 	*out = d;
