@@ -21,8 +21,8 @@ ninja -C build-test
 step "unit suite"
 meson test -C build-test --suite unit --print-errorlogs --logbase unit
 
-step "root suite (network namespaces on this host)"
-meson test -C build-test --suite root --print-errorlogs --logbase root
+step "root suite (network namespaces on this host) and packaging checks"
+meson test -C build-test --suite root --suite packaging --print-errorlogs --logbase root
 
 step "unit suite with AddressSanitizer + UndefinedBehaviorSanitizer"
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
