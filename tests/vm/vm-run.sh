@@ -348,6 +348,12 @@ run_vm() {
 	cache_tidy
 	initramfs_prepare
 	flock -u 9
+	# Host-side preparation for scenarios (the VM has no network): e.g.
+	# prepare-libreswan.sh fetches Libreswan into the cache once.
+	local h
+	for h in "$HERE"/prepare-*.sh; do
+		CGW_VM_CACHE=$CACHE bash "$h" || log "warning: $(basename "$h") failed"
+	done
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cgw-vm.XXXXXX")
 	[[ $work != *[[:space:]]* ]] || die "TMPDIR must not contain spaces"
 	# shellcheck disable=SC2064  # $work is local: expand it now
