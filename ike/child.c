@@ -39,6 +39,17 @@ int child_alloc_spi(struct ike_sa *sa, uint32_t *spi)
 	return r;
 }
 
+/* Give back an SPI from child_alloc_spi() that no CHILD SA came of. */
+void child_release_spi(struct ike_sa *sa, uint32_t spi)
+{
+	struct xfrm_said id = { .dst = addr4(sa->path.local.sin_addr), .spi = spi,
+				.proto = IPPROTO_ESP, .mark = sa->tun->conf->mark,
+				.mark_mask = 0xffffffff };
+
+	if (spi && !child_by_spi_in(sa, spi))
+		xfrm_state_del(sa->ike->xfrm, &id);
+}
+
 /* ---- traffic selectors ---- */
 
 void ts_entry_from_prefix(const struct cgw_prefix *p, struct ike_ts_entry *e)

@@ -292,6 +292,7 @@ void child_deferred_out(struct ike_sa *sa);
 void child_uninstall(struct child_sa *c);
 void child_destroy(struct child_sa *c);
 int child_alloc_spi(struct ike_sa *sa, uint32_t *spi);
+void child_release_spi(struct ike_sa *sa, uint32_t spi);
 void ts_entry_from_prefix(const struct cgw_prefix *p, struct ike_ts_entry *e);
 
 /* select.c */

@@ -197,6 +197,12 @@ static void init_error_rcvd(struct ike_sa *sa, const struct ike_msg *m)
 		return;
 	}
 	n = ike_msg_error_notify(m);
+	if (n && n->type == IKE_N_NO_PROPOSAL_CHOSEN) {
+		char ours[512];
+		ike_sa_fail(sa, "peer answered IKE_SA_INIT with NO_PROPOSAL_CHOSEN: we offered %s",
+			    proposal_str(&sa->tun->conf->ike, PROPOSAL_IKE, ours, sizeof(ours)));
+		return;
+	}
 	ike_sa_fail(sa, "peer answered IKE_SA_INIT with %s",
 		    n ? ike_notify_name(n->type) ? ike_notify_name(n->type) : "an error"
 		      : "no SA payload");
@@ -260,10 +266,11 @@ static void log_no_proposal(struct ike_tunnel *tun, const struct ike_msg *m)
 		off += (size_t)snprintf(theirs + off, sizeof(theirs) - off, "%s%s",
 					off ? "," : "", proposal_str(&one, PROPOSAL_IKE, b, sizeof(b)));
 	}
-	log_warnx("%s: IKE_SA_INIT from %s: no proposal chosen: peer offered %s; we "
-		  "accept %s", tun->conf->name, inet_ntoa(tun->conf->remote.v4),
-		  theirs[0] ? theirs : "(nothing we know)",
-		  proposal_str(&tun->conf->ike, PROPOSAL_IKE, ours, sizeof(ours)));
+	snprintf(tun->last_error, sizeof(tun->last_error), "no proposal chosen: peer offered "
+		 "%s; we accept %s", theirs[0] ? theirs : "(nothing we know)",
+		 proposal_str(&tun->conf->ike, PROPOSAL_IKE, ours, sizeof(ours)));
+	log_warnx("%s: IKE_SA_INIT from %s: %s", tun->conf->name,
+		  inet_ntoa(tun->conf->remote.v4), tun->last_error);
 }
 
 static int send_init_response(struct ike_sa *sa, uint8_t num)

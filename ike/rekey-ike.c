@@ -56,6 +56,7 @@ static void move_children(struct ike_sa *old, struct ike_sa *n)
 {
 	n->children = old->children;
 	old->children = NULL;
+	old->pending_spi = 0;		/* it names a CHILD SA that moved */
 	for (struct child_sa *c = n->children; c; c = c->next)
 		c->ike = n;
 }

@@ -101,6 +101,8 @@ void child_rekey_abort(struct ike_sa *sa)
 {
 	struct rekey_pending *rk = &sa->rekey;
 
+	if (rk->active)
+		child_release_spi(sa, rk->spi_in);
 	if (rk->old && rk->old->state == CHILD_SA_REKEYING)
 		child_sa_set_state(rk->old, CHILD_SA_INSTALLED, "rekey failed");
 	ike_dh_free(rk->dh);

@@ -206,6 +206,7 @@ void ike_sa_destroy(struct ike_sa *sa)
 	ike_timers_stop(sa);
 	child_rekey_abort(sa);
 	ike_rekey_abort(sa);
+	child_release_spi(sa, sa->pending_spi);	/* IKE_AUTH never finished */
 	if (sa->counted_half_open)
 		sa->ike->half_open--;
 	while (sa->children) {

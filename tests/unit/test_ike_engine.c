@@ -305,6 +305,11 @@ static void test_wrong_psk(void **state)
 	const char *err = json_object_get_string(json_object_object_get(o, "last_error"));
 	assert_non_null(strstr(err, "AUTHENTICATION_FAILED"));
 	json_object_put(o);
+	/* The SPI reserved for the CHILD SA is given back. */
+	struct xfrm_list l;
+	assert_int_equal(xfrm_list(a.xfrm, true, &l), 0);
+	assert_int_equal(l.n_states, 0);
+	xfrm_list_free(&l);
 	pair_stop(&a, &b);
 }
 
