@@ -494,6 +494,21 @@ static void test_ike_rekey_by_responder(void **state)
 	ike_rekey_case(false);
 }
 
+/* Under load the responder asks for a cookie first (RFC 7296 2.6); the
+ * initiator returns it and the exchange goes on. */
+static void test_cookie(void **state)
+{
+	struct side a, b;
+
+	pair_start(&a, &b, &good);
+	b.ike->half_open = IKE_HALF_OPEN_COOKIES;	/* as if under a flood */
+	run_for(0.5);
+	assert_int_equal(a.ups + b.ups, 2);
+	assert_int_equal(a.ike->sas->cookie_len, IKE_COOKIE_LEN);
+	b.ike->half_open = 0;
+	pair_stop(&a, &b);
+}
+
 /* Both ends initiate at once: one IKE SA and one CHILD SA pair remain. */
 static void test_crossed_init(void **state)
 {
@@ -595,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_ike_rekey_by_initiator),
 		cmocka_unit_test(test_ike_rekey_by_responder),
 		cmocka_unit_test(test_crossed_init),
+		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_dpd_dead),
 		cmocka_unit_test(test_fast_liveness),
 	};
