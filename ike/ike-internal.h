@@ -198,6 +198,7 @@ struct ike_tunnel {
 	unsigned attempts;
 	bool admin_down;		/* cgwctl tunnel down: stay down */
 	bool hold;			/* dpd-action hold: wait for traffic (ACQUIRE) */
+	uint64_t child_rekeys, ike_rekeys, dead_peers;	/* for status and metrics */
 	char last_error[160];
 };
 

@@ -301,6 +301,11 @@ const char *ike_tunnel_status(struct ike *ike, const char *name, struct json_obj
 		any = true;
 	}
 	json_object_object_add(out, "ike_sas", sas);
+	if (tun) {
+		json_object_object_add(out, "rekeys", json_object_new_int64((int64_t)tun->child_rekeys));
+		json_object_object_add(out, "ike_rekeys", json_object_new_int64((int64_t)tun->ike_rekeys));
+		json_object_object_add(out, "dead_peers", json_object_new_int64((int64_t)tun->dead_peers));
+	}
 	if (tun && tun->last_error[0])
 		add_str(out, "last_error", tun->last_error);
 	if (!tun)

@@ -132,6 +132,7 @@ void ike_sa_dead(struct ike_sa *sa, const char *why)
 	struct ike_tunnel *tun = sa->tun;
 	enum cgw_dpd_action action = tun->conf->dpd_action;
 
+	tun->dead_peers++;
 	log_notice("%s: peer %s declared dead (%s): dpd-action %s", tun->conf->name,
 		   inet_ntoa(sa->path.remote.sin_addr), why, conf_dpd_action_name(action));
 	if (action == CGW_DPD_RESTART)

@@ -80,6 +80,7 @@ static struct ike_sa *rekeyed_sa(struct ike_sa *old, bool initiator,
 
 static void finish(struct ike_sa *old, struct ike_sa *n, const char *who)
 {
+	old->tun->ike_rekeys++;
 	move_children(old, n);
 	ike_sa_set_state(n, IKE_SA_ESTABLISHED, who);
 	ike_sa_set_state(old, IKE_SA_REKEYED, "replaced by a new IKE SA");

@@ -232,6 +232,7 @@ static void rekey_response_ok(struct ike_sa *sa, struct ike_msg *m, struct child
 		goto out;
 	}
 	c->rekeys = old->rekeys + 1;
+	sa->tun->child_rekeys++;
 	child_sa_set_state(old, CHILD_SA_REKEYED, "replaced");
 	rk->old = NULL;
 	child_send_delete(old);
@@ -373,6 +374,7 @@ void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 	if (!c)
 		goto out;
 	c->rekeys = old->rekeys + 1;
+	sa->tun->child_rekeys++;
 	ike_timers_out_deferred(c);
 	if (old->state == CHILD_SA_INSTALLED)
 		child_sa_set_state(old, CHILD_SA_REKEYED, "rekeyed by the peer");
