@@ -178,6 +178,20 @@ void ike_send_error_unprotected(struct ike *ike, const struct ike_path *path, bo
 
 /* ---- receiving ---- */
 
+static void answer_error(struct ike_sa *sa, const struct ike_msg *m,
+			 const struct ike_result *res)
+{
+	uint8_t buf[128];
+	struct buf_writer w;
+	struct ike_chain ch;
+
+	wr_init(&w, buf, sizeof(buf));
+	ike_chain_init(&ch, &w);
+	ike_put_notify(&ch, 0, (struct span){ 0 }, res->notify,
+		       (struct span){ res->notify_data, res->notify_data_len });
+	ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
+}
+
 static bool decrypt_inner(struct ike_sa *sa, struct ike_msg *m, uint8_t *copy,
 			  size_t len, struct ike_result *res)
 {
@@ -193,6 +207,11 @@ static bool decrypt_inner(struct ike_sa *sa, struct ike_msg *m, uint8_t *copy,
 	    ike_msg_check_rules(m, res) < 0) {
 		log_warnx("%s: %s #%u: %s", sa->tun->conf->name,
 			  ike_exchange_name(m->hdr.exchange), m->hdr.msgid, res->reason);
+		/* Authentic but malformed request: the protocol's answer is an
+		 * error notify (INVALID_SYNTAX, UNSUPPORTED_CRITICAL_PAYLOAD),
+		 * protected, in the request's exchange (RFC 7296 2.21.2). */
+		if (!(m->hdr.flags & IKE_FLAG_R) && res->notify)
+			answer_error(sa, m, res);
 		return false;
 	}
 	return true;

@@ -565,6 +565,97 @@ static void test_fast_liveness(void **state)
 	pair_stop(&a, &b);
 }
 
+/* The peer's offer as a parsed SA payload, built from proposal text. */
+static void offer(const char *text, enum proposal_kind kind, struct ike_sa_pl *pl)
+{
+	static const uint8_t spi[4] = { 1, 2, 3, 4 };
+	struct cgw_proposals ps;
+	char err[256];
+
+	assert_int_equal(proposal_parse(text, kind, &ps, err, sizeof(err)), 0);
+	memset(pl, 0, sizeof(*pl));
+	for (size_t i = 0; i < ps.n; i++) {
+		struct ike_proposal *pp = &pl->prop[pl->n_prop++];
+		const struct cgw_proposal *p = &ps.p[i];
+		pp->num = (uint8_t)(i + 1);
+		pp->protocol = kind == PROPOSAL_IKE ? IKE_PROTO_IKE : IKE_PROTO_ESP;
+		if (kind == PROPOSAL_ESP)
+			pp->spi = (struct span){ spi, 4 };
+#define ADD(list, n, ttype) \
+		for (size_t j = 0; j < p->n; j++) \
+			pp->xf[pp->n_xf++] = (struct ike_transform){ .type = ttype, \
+				.id = p->list[j].id, .keylen = p->list[j].keylen, \
+				.has_keylen = p->list[j].keylen != 0 };
+		ADD(encr, n_encr, IKE_TRANSFORM_ENCR)
+		ADD(integ, n_integ, IKE_TRANSFORM_INTEG)
+		ADD(prf, n_prf, IKE_TRANSFORM_PRF)
+		ADD(dh, n_dh, IKE_TRANSFORM_DH)
+		ADD(esn, n_esn, IKE_TRANSFORM_ESN)
+#undef ADD
+	}
+}
+
+struct select_case {
+	enum proposal_kind kind;
+	unsigned flags;
+	const char *ours, *theirs;
+	const char *chosen;	/* canonical, NULL: no proposal chosen */
+};
+
+static const struct select_case select_cases[] = {
+	/* Our order wins over the peer's. */
+	{ PROPOSAL_IKE, 0, "aes256-sha256-modp2048,aes128-sha1-modp2048",
+	  "aes128-sha1-modp2048,aes256-sha256-modp2048", "aes256-sha256-modp2048" },
+	{ PROPOSAL_IKE, 0, "aes128gcm16-aes256gcm16-prfsha256-ecp256",
+	  "aes256gcm16-prfsha256-ecp256", "aes256gcm16-prfsha256-ecp256" },
+	{ PROPOSAL_IKE, 0, "aes128-aes256-sha256-sha1-modp2048-ecp256",
+	  "aes256-sha1-ecp256", "aes256-sha1-ecp256" },
+	{ PROPOSAL_IKE, 0, "aes256-sha256-modp2048", "aes256-sha1-modp2048", NULL },
+	{ PROPOSAL_IKE, 0, "aes256-sha256-modp2048", "aes128-sha256-modp2048", NULL },
+	/* ESN: none configured means noesn. */
+	{ PROPOSAL_ESP, 0, "aes256gcm16", "aes256gcm16-esn-noesn", "aes256gcm16-noesn" },
+	{ PROPOSAL_ESP, 0, "aes256gcm16-esn", "aes256gcm16-noesn", NULL },
+	/* PFS: the IKE_AUTH child carries no KE, so DH is ignored there... */
+	{ PROPOSAL_ESP, SELECT_NO_DH, "aes256gcm16-modp2048", "aes256gcm16",
+	  "aes256gcm16-noesn" },
+	/* ...but a rekey must agree on it. */
+	{ PROPOSAL_ESP, 0, "aes256gcm16-modp2048", "aes256gcm16", NULL },
+	{ PROPOSAL_ESP, 0, "aes256gcm16-modp2048", "aes256gcm16-ecp256-modp2048",
+	  "aes256gcm16-modp2048-noesn" },
+	/* HMAC-SHA2-256-128 is not HMAC-SHA1-96. */
+	{ PROPOSAL_ESP, 0, "aes128-sha256", "aes128-sha1", NULL },
+};
+
+static void test_proposal_selection(void **state)
+{
+	for (size_t i = 0; i < sizeof(select_cases) / sizeof(select_cases[0]); i++) {
+		const struct select_case *c = &select_cases[i];
+		struct cgw_proposals ours, one = { .n = 1 };
+		struct ike_sa_pl *pl = calloc(1, sizeof(*pl));
+		struct cgw_proposal chosen;
+		struct span spi;
+		char err[256], got[256];
+		uint8_t num;
+		int r;
+
+		assert_int_equal(proposal_parse(c->ours, c->kind, &ours, err, sizeof(err)), 0);
+		offer(c->theirs, c->kind, pl);
+		r = ike_select_proposal(&ours, pl, c->kind == PROPOSAL_IKE ? IKE_PROTO_IKE :
+					IKE_PROTO_ESP, c->flags, &chosen, &num, &spi);
+		if (!c->chosen) {
+			if (r == 0)
+				fail_msg("case %zu: chose something, expected nothing", i);
+		} else {
+			assert_int_equal(r, 0);
+			one.p[0] = chosen;
+			proposal_str(&one, c->kind, got, sizeof(got));
+			if (strcmp(got, c->chosen) != 0)
+				fail_msg("case %zu: chose %s, expected %s", i, got, c->chosen);
+		}
+		free(pl);
+	}
+}
+
 /* Every state is reachable from IDLE; DEAD is final and reachable from all. */
 static void test_state_tables(void **state)
 {
@@ -595,6 +686,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_tables),
+		cmocka_unit_test(test_proposal_selection),
 		cmocka_unit_test(test_handshake_gcm),
 		cmocka_unit_test(test_handshake_cbc_ecp),
 		cmocka_unit_test(test_x25519),
