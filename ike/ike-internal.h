@@ -325,6 +325,7 @@ void ike_sa_dead(struct ike_sa *sa, const char *why);
 /* timers.c */
 void ike_timers_request_sent(struct ike_sa *sa);
 void ike_timers_request_answered(struct ike_sa *sa);
+void ike_timers_hurry_request(struct ike_sa *sa);
 void ike_timers_half_open(struct ike_sa *sa);
 void ike_timers_established(struct ike_sa *sa);
 void ike_timers_msg_rcvd(struct ike_sa *sa);

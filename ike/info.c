@@ -12,11 +12,12 @@
 static void child_remove(struct ike_sa *sa, struct child_sa *c)
 {
 	child_unlink(c);
+	/* The peer deleted the SA a rekey replaced: it has the new one in
+	 * both directions now, so our outbound moves to it, before the old
+	 * outbound state goes: never a moment without one. */
+	child_deferred_out(sa);
 	child_sa_set_state(c, CHILD_SA_DEAD, "deleted by the peer");
 	child_destroy(c);
-	/* The peer deleted the SA a rekey replaced: it has the new one in
-	 * both directions now, so our outbound may move to it. */
-	child_deferred_out(sa);
 	ike_tunnel_child_changed(sa->tun);
 }
 
@@ -112,8 +113,16 @@ void ike_dpd_start(struct ike_sa *sa, bool fast)
 	struct buf_writer w;
 	struct ike_chain ch;
 
-	if (sa->req.active)
-		return;		/* any outstanding request proves liveness too */
+	if (sa->req.active) {
+		/* A request is out already: its answer proves liveness too.
+		 * After one-way traffic, hurry its retransmits instead. */
+		if (fast && !sa->fast_probe) {
+			sa->dpd_outstanding = true;
+			sa->fast_probe = true;
+			ike_timers_hurry_request(sa);
+		}
+		return;
+	}
 	wr_init(&w, buf, sizeof(buf));
 	ike_chain_init(&ch, &w);
 	sa->fast_probe = fast;

@@ -125,6 +125,9 @@ int ike_send_init_request(struct ike_sa *sa, const uint8_t *buf, size_t len)
 /* Our request was answered: stop retransmitting, move the window. */
 void ike_request_done(struct ike_sa *sa)
 {
+	/* Any answer proves the peer alive. */
+	sa->dpd_outstanding = false;
+	sa->fast_probe = false;
 	sa->req.active = false;
 	sa->next_msgid++;
 	ike_timers_request_answered(sa);

@@ -92,6 +92,16 @@ void ike_timers_request_sent(struct ike_sa *sa)
 	ev_timer_start(sa->ike->loop, &sa->req.timer);
 }
 
+/* One-way traffic while a request is out: retransmit it on the fast
+ * schedule (0.5, 1, 2 s) from now on, and judge liveness by it. */
+void ike_timers_hurry_request(struct ike_sa *sa)
+{
+	sa->req.tries = 0;
+	ev_timer_stop(sa->ike->loop, &sa->req.timer);
+	ev_timer_set(&sa->req.timer, 0.5, 0.);
+	ev_timer_start(sa->ike->loop, &sa->req.timer);
+}
+
 void ike_timers_request_answered(struct ike_sa *sa)
 {
 	ev_timer_stop(sa->ike->loop, &sa->req.timer);
@@ -191,7 +201,7 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (sa->state != IKE_SA_ESTABLISHED || !c || child_packets(c, &in, &out) < 0)
 		return;
-	if (out > sa->probe_out && in == sa->probe_in && !sa->req.active) {
+	if (out > sa->probe_out && in == sa->probe_in && !sa->fast_probe) {
 		log_info("%s: %llu packets out, none in for %us: checking the peer now",
 			 sa->tun->conf->name, (unsigned long long)(out - sa->probe_out),
 			 sa->tun->conf->liveness_probe);
