@@ -11,6 +11,7 @@ enum conf_section {
 	SEC_GATEWAY,
 	SEC_BGP,
 	SEC_TUNNEL,
+	SEC_NEIGHBOR,
 	SEC_BAD,			/* unknown section: its keys are skipped */
 };
 
@@ -20,6 +21,13 @@ struct tunnel_build {
 	uint64_t bad;			/* given, but the value was rejected */
 	unsigned key_line[64];		/* line each key was given on */
 	char *psk_inline;		/* plain text until validation copies it */
+};
+
+/* Per-neighbor parse bookkeeping, parallel to conf->neighbors. */
+struct neighbor_build {
+	uint64_t seen;
+	uint64_t bad;
+	unsigned key_line[64];
 };
 
 struct conf_parser {
@@ -37,11 +45,13 @@ struct conf_parser {
 	/* section state */
 	enum conf_section sec;
 	size_t tunnel;			/* index while sec == SEC_TUNNEL */
+	size_t neighbor;		/* index while sec == SEC_NEIGHBOR */
 	unsigned gateway_line, bgp_line;
 	uint64_t gateway_seen, bgp_seen;
 	uint64_t gateway_bad, bgp_bad;
 	unsigned gateway_key_line[64], bgp_key_line[64];
 	struct tunnel_build *tb;
+	struct neighbor_build *nb;
 	bool inline_psk;		/* some tunnel has psk = in this file */
 };
 
@@ -56,6 +66,7 @@ void conf_parse_text(struct conf_parser *p);
 /* Key index in the tunnel table, for validate.c to ask "was it given?". */
 int conf_tunnel_key_index(const char *name);
 int conf_bgp_key_index(const char *name);
+int conf_neighbor_key_index(const char *name);
 
 /* validate.c: apply defaults, read PSK files, cross-check everything. */
 void conf_validate(struct conf_parser *p);

@@ -87,6 +87,12 @@ void conf_diag_print(FILE *out, const struct conf_diag *diag)
 		fprintf(out, "%s\n", diag->lines[i]);
 }
 
+static void policy_free(struct cgw_bgp_policy *pol)
+{
+	free(pol->import_prefixes);
+	free(pol->export_prefixes);
+}
+
 static void tunnel_conf_free(struct cgw_tunnel_conf *t)
 {
 	free(t->remote_id);
@@ -96,6 +102,7 @@ static void tunnel_conf_free(struct cgw_tunnel_conf *t)
 	free(t->local_ts);
 	free(t->remote_ts);
 	free(t->routes);
+	policy_free(&t->bgp);
 }
 
 void conf_free(struct cgw_conf *conf)
@@ -105,7 +112,11 @@ void conf_free(struct cgw_conf *conf)
 	for (size_t i = 0; i < conf->n_tunnels; i++)
 		tunnel_conf_free(&conf->tunnels[i]);
 	free(conf->tunnels);
+	for (size_t i = 0; i < conf->n_neighbors; i++)
+		policy_free(&conf->neighbors[i].policy);
+	free(conf->neighbors);
 	free(conf->bgp.networks);
+	free(conf->bgp.redistribute_prefixes);
 	free(conf->gateway.control_socket);
 	free(conf->gateway.local_id);
 	free(conf->path);
@@ -122,6 +133,7 @@ static void parser_cleanup(struct conf_parser *p)
 		}
 	}
 	free(p->tb);
+	free(p->nb);
 }
 
 static unsigned diag_line_no(const char *line, size_t prefix)
@@ -316,10 +328,97 @@ bool conf_tunnel_equal(const struct cgw_tunnel_conf *a,
 	       a->liveness_probe == b->liveness_probe &&
 	       prefixes_eq(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
 	       prefixes_eq(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts) &&
-	       a->bgp_peer_asn == b->bgp_peer_asn &&
-	       a->bgp_hold_time == b->bgp_hold_time &&
 	       prefixes_eq(a->routes, a->n_routes, b->routes, b->n_routes) &&
 	       a->route_metric == b->route_metric;
+}
+
+static bool policy_eq(const struct cgw_bgp_policy *a, const struct cgw_bgp_policy *b)
+{
+	return a->max_prefix_in == b->max_prefix_in &&
+	       a->max_prefix_out == b->max_prefix_out &&
+	       a->has_med == b->has_med && (!a->has_med || a->med == b->med) &&
+	       a->prepend == b->prepend &&
+	       a->has_local_pref == b->has_local_pref &&
+	       (!a->has_local_pref || a->local_pref == b->local_pref) &&
+	       a->import_none == b->import_none &&
+	       prefixes_eq(a->import_prefixes, a->n_import_prefixes,
+			   b->import_prefixes, b->n_import_prefixes) &&
+	       a->export == b->export &&
+	       prefixes_eq(a->export_prefixes, a->n_export_prefixes,
+			   b->export_prefixes, b->n_export_prefixes);
+}
+
+bool conf_tunnel_bgp_equal(const struct cgw_tunnel_conf *a,
+			   const struct cgw_tunnel_conf *b)
+{
+	return a->bgp_peer_asn == b->bgp_peer_asn &&
+	       a->bgp_hold_time == b->bgp_hold_time &&
+	       prefix_eq(&a->inside, &b->inside) &&
+	       addr_eq(&a->local_inside, &b->local_inside) &&
+	       addr_eq(&a->remote_inside, &b->remote_inside) &&
+	       strcmp(a->vti, b->vti) == 0 &&
+	       policy_eq(&a->bgp, &b->bgp);
+}
+
+const struct cgw_neighbor_conf *conf_neighbor_find(const struct cgw_conf *conf,
+						   const char *name)
+{
+	for (size_t i = 0; i < conf->n_neighbors; i++)
+		if (strcmp(conf->neighbors[i].name, name) == 0)
+			return &conf->neighbors[i];
+	return NULL;
+}
+
+bool conf_neighbor_equal(const struct cgw_neighbor_conf *a,
+			 const struct cgw_neighbor_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	       addr_eq(&a->address, &b->address) &&
+	       a->remote_asn == b->remote_asn &&
+	       addr_eq(&a->local_address, &b->local_address) &&
+	       a->port == b->port && a->hold_time == b->hold_time &&
+	       a->passive == b->passive && a->multihop == b->multihop &&
+	       policy_eq(&a->policy, &b->policy);
+}
+
+bool conf_bgp_equal(const struct cgw_bgp_conf *a, const struct cgw_bgp_conf *b)
+{
+	return a->enabled == b->enabled && a->asn == b->asn &&
+	       a->router_id.s_addr == b->router_id.s_addr &&
+	       prefixes_eq(a->networks, a->n_networks, b->networks, b->n_networks) &&
+	       a->network_mode == b->network_mode &&
+	       a->redistribute == b->redistribute &&
+	       prefixes_eq(a->redistribute_prefixes, a->n_redistribute_prefixes,
+			   b->redistribute_prefixes, b->n_redistribute_prefixes) &&
+	       a->ecmp == b->ecmp && a->max_paths == b->max_paths &&
+	       a->always_compare_med == b->always_compare_med &&
+	       a->table == b->table && a->metric == b->metric &&
+	       a->graceful_restart == b->graceful_restart &&
+	       a->restart_time == b->restart_time &&
+	       a->listen_port == b->listen_port;
+}
+
+/* outer covers inner: same family, no longer, same leading bits. */
+static bool prefix_covers(const struct cgw_prefix *outer, const struct cgw_prefix *inner)
+{
+	struct cgw_prefix q = *inner;
+
+	if (outer->addr.family != inner->addr.family || outer->len > inner->len)
+		return false;
+	q.len = outer->len;
+	conf_prefix_mask(&q);
+	return addr_eq(&q.addr, &outer->addr);
+}
+
+bool conf_prefix_in_list(const struct cgw_prefix *p, const struct cgw_prefix *list,
+			 size_t n)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (prefix_covers(&list[i], p))
+			return true;
+	return false;
 }
 
 const char *conf_addr_str(const struct cgw_addr *a, char *buf, size_t len)

@@ -25,6 +25,72 @@ static void print_prefixes(FILE *out, const char *key, const struct cgw_prefix *
 	fprintf(out, "\n");
 }
 
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static const char *export_name(enum cgw_bgp_export e)
+{
+	switch (e) {
+	case CGW_EXPORT_NONE:
+		return "none";
+	case CGW_EXPORT_LOCAL:
+		return "local";
+	case CGW_EXPORT_ALL:
+		return "all";
+	}
+	return "?";
+}
+
+/* "connected, static, kernel" order; nothing printed for the empty set. */
+static void print_redistribute(FILE *out, unsigned set)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ CGW_REDIST_CONNECTED, "connected" },
+		{ CGW_REDIST_STATIC, "static" },
+		{ CGW_REDIST_KERNEL, "kernel" },
+	};
+	const char *sep = "";
+
+	if (!set)
+		return;
+	fprintf(out, "redistribute = ");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (set & names[i].bit) {
+			fprintf(out, "%s%s", sep, names[i].name);
+			sep = ", ";
+		}
+	}
+	fprintf(out, "\n");
+}
+
+/*
+ * The policy keys, each prefixed with pfx ("bgp-" in a tunnel). Prefix
+ * lists go one per line: a long list must not exceed the line limit.
+ */
+static void print_policy(FILE *out, const char *pfx, const struct cgw_bgp_policy *pol)
+{
+	char key[32];
+
+	fprintf(out, "%smax-prefix-in = %u\n", pfx, pol->max_prefix_in);
+	fprintf(out, "%smax-prefix-out = %u\n", pfx, pol->max_prefix_out);
+	if (pol->has_med)
+		fprintf(out, "%smed = %u\n", pfx, pol->med);
+	fprintf(out, "%sprepend = %u\n", pfx, pol->prepend);
+	if (pol->has_local_pref)
+		fprintf(out, "%slocal-pref = %u\n", pfx, pol->local_pref);
+	fprintf(out, "%simport = %s\n", pfx, pol->import_none ? "none" : "all");
+	snprintf(key, sizeof(key), "%simport-prefix", pfx);
+	print_prefixes(out, key, pol->import_prefixes, pol->n_import_prefixes, true);
+	fprintf(out, "%sexport = %s\n", pfx, export_name(pol->export));
+	snprintf(key, sizeof(key), "%sexport-prefix", pfx);
+	print_prefixes(out, key, pol->export_prefixes, pol->n_export_prefixes, true);
+}
+
 static void print_gateway(FILE *out, const struct cgw_conf *c)
 {
 	char buf[64];
@@ -48,6 +114,19 @@ static void print_bgp(FILE *out, const struct cgw_conf *c)
 	fprintf(out, "asn = %u\n", c->bgp.asn);
 	fprintf(out, "router-id = %s\n", inet_ntop(AF_INET, &c->bgp.router_id, buf, sizeof(buf)));
 	print_prefixes(out, "network", c->bgp.networks, c->bgp.n_networks, true);
+	fprintf(out, "network-mode = %s\n",
+		c->bgp.network_mode == CGW_NETWORK_ALWAYS ? "always" : "present");
+	print_redistribute(out, c->bgp.redistribute);
+	print_prefixes(out, "redistribute-prefix", c->bgp.redistribute_prefixes,
+		       c->bgp.n_redistribute_prefixes, true);
+	fprintf(out, "ecmp = %s\n", yes_no(c->bgp.ecmp));
+	fprintf(out, "max-paths = %u\n", c->bgp.max_paths);
+	fprintf(out, "always-compare-med = %s\n", yes_no(c->bgp.always_compare_med));
+	fprintf(out, "table = %u\n", c->bgp.table);
+	fprintf(out, "metric = %u\n", c->bgp.metric);
+	fprintf(out, "graceful-restart = %s\n", yes_no(c->bgp.graceful_restart));
+	fprintf(out, "restart-time = %us\n", c->bgp.restart_time);
+	fprintf(out, "listen-port = %u\n", c->bgp.listen_port);
 }
 
 static void print_tunnel(FILE *out, const struct cgw_tunnel_conf *t)
@@ -90,10 +169,28 @@ static void print_tunnel(FILE *out, const struct cgw_tunnel_conf *t)
 	if (t->bgp_peer_asn) {
 		fprintf(out, "bgp-peer-asn = %u\n", t->bgp_peer_asn);
 		fprintf(out, "bgp-hold-time = %us\n", t->bgp_hold_time);
+		print_policy(out, "bgp-", &t->bgp);
 	}
 	print_prefixes(out, "route", t->routes, t->n_routes, true);
 	if (t->n_routes)
 		fprintf(out, "route-metric = %u\n", t->route_metric);
+}
+
+static void print_neighbor(FILE *out, const struct cgw_neighbor_conf *n)
+{
+	char buf[64];
+
+	fprintf(out, "\n[neighbor %s]\n", n->name);
+	fprintf(out, "address = %s\n", conf_addr_str(&n->address, buf, sizeof(buf)));
+	fprintf(out, "remote-asn = %u\n", n->remote_asn);
+	if (n->local_address.family)
+		fprintf(out, "local-address = %s\n",
+			conf_addr_str(&n->local_address, buf, sizeof(buf)));
+	fprintf(out, "port = %u\n", n->port);
+	fprintf(out, "hold-time = %us\n", n->hold_time);
+	fprintf(out, "passive = %s\n", yes_no(n->passive));
+	fprintf(out, "multihop = %u\n", n->multihop);
+	print_policy(out, "", &n->policy);
 }
 
 void conf_print(FILE *out, const struct cgw_conf *c)
@@ -102,4 +199,6 @@ void conf_print(FILE *out, const struct cgw_conf *c)
 	print_bgp(out, c);
 	for (size_t i = 0; i < c->n_tunnels; i++)
 		print_tunnel(out, &c->tunnels[i]);
+	for (size_t i = 0; i < c->n_neighbors; i++)
+		print_neighbor(out, &c->neighbors[i]);
 }

@@ -23,19 +23,26 @@
 #define DEFAULT_IKE "aes256-sha256-modp2048"
 #define DEFAULT_ESP "aes256gcm16-modp2048"
 
+/* The policy keys of a [neighbor]; "bgp-" + each in a [tunnel]. */
+static const char *const policy_keys[] = {
+	"max-prefix-in", "max-prefix-out", "med", "prepend", "local-pref",
+	"import", "import-prefix", "export", "export-prefix", NULL,
+};
+
+static bool marked(uint64_t mask, int i)
+{
+	return i >= 0 && (mask & (1ull << i));
+}
+
 static bool given(const struct tunnel_build *tb, const char *key)
 {
-	int i = conf_tunnel_key_index(key);
-
-	return i >= 0 && (tb->seen & (1ull << i));
+	return marked(tb->seen, conf_tunnel_key_index(key));
 }
 
 /* Given but rejected: checks that use it are skipped (already reported). */
 static bool bad(const struct tunnel_build *tb, const char *key)
 {
-	int i = conf_tunnel_key_index(key);
-
-	return i >= 0 && (tb->bad & (1ull << i));
+	return marked(tb->bad, conf_tunnel_key_index(key));
 }
 
 static unsigned key_line(const struct tunnel_build *tb, const struct cgw_tunnel_conf *t,
@@ -43,7 +50,37 @@ static unsigned key_line(const struct tunnel_build *tb, const struct cgw_tunnel_
 {
 	int i = conf_tunnel_key_index(key);
 
-	return i >= 0 && (tb->seen & (1ull << i)) ? tb->key_line[i] : t->line;
+	return marked(tb->seen, i) ? tb->key_line[i] : t->line;
+}
+
+static bool nb_given(const struct neighbor_build *nb, const char *key)
+{
+	return marked(nb->seen, conf_neighbor_key_index(key));
+}
+
+static bool nb_bad(const struct neighbor_build *nb, const char *key)
+{
+	return marked(nb->bad, conf_neighbor_key_index(key));
+}
+
+static unsigned nb_line(const struct neighbor_build *nb, const struct cgw_neighbor_conf *n,
+			const char *key)
+{
+	int i = conf_neighbor_key_index(key);
+
+	return marked(nb->seen, i) ? nb->key_line[i] : n->line;
+}
+
+static bool bgp_given(const struct conf_parser *p, const char *key)
+{
+	return marked(p->bgp_seen, conf_bgp_key_index(key));
+}
+
+static unsigned bgp_line(const struct conf_parser *p, const char *key)
+{
+	int i = conf_bgp_key_index(key);
+
+	return marked(p->bgp_seen, i) ? p->bgp_key_line[i] : p->bgp_line;
 }
 
 static bool prefix_contains(const struct cgw_prefix *p, const struct cgw_addr *a)
@@ -260,6 +297,15 @@ static void tunnel_defaults(struct conf_parser *p, struct cgw_tunnel_conf *t,
 		t->bgp_hold_time = 30;
 	if (!given(tb, "route-metric"))
 		t->route_metric = 100;
+	/* AWS's quotas: a VPN connection takes at most 100 routes from the
+	   customer gateway (and drops the session beyond), and announces at
+	   most 5000. */
+	if (!given(tb, "bgp-max-prefix-in"))
+		t->bgp.max_prefix_in = 5000;
+	if (!given(tb, "bgp-max-prefix-out"))
+		t->bgp.max_prefix_out = 100;
+	if (!given(tb, "bgp-export"))
+		t->bgp.export = CGW_EXPORT_LOCAL;
 	default_proposals(p, t, tb);
 	default_ts(&t->local_ts, &t->n_local_ts);
 	default_ts(&t->remote_ts, &t->n_remote_ts);
@@ -283,6 +329,37 @@ static void check_timers(struct conf_parser *p, struct cgw_tunnel_conf *t,
 	if (t->bgp_hold_time == 1 || t->bgp_hold_time == 2)
 		conf_error(p, key_line(tb, t, "bgp-hold-time"), "bgp-hold-time must be 0 or "
 			   "at least 3s (RFC 4271 4.2)");
+}
+
+/* Prefix lists that a "none" makes moot: probably not what was meant. */
+static void check_policy(struct conf_parser *p, const struct cgw_bgp_policy *pol,
+			 const char *pfx, unsigned import_line, unsigned export_line)
+{
+	if (pol->import_none && pol->n_import_prefixes)
+		conf_warning(p, import_line, "%simport-prefix has no effect with %simport = "
+			     "none", pfx, pfx);
+	if (pol->export == CGW_EXPORT_NONE && pol->n_export_prefixes)
+		conf_warning(p, export_line, "%sexport-prefix has no effect with %sexport = "
+			     "none", pfx, pfx);
+}
+
+static void check_tunnel_policy(struct conf_parser *p, struct cgw_tunnel_conf *t,
+				const struct tunnel_build *tb)
+{
+	char key[32];
+
+	if (bad(tb, "bgp-peer-asn"))
+		return;
+	if (t->bgp_peer_asn) {
+		check_policy(p, &t->bgp, "bgp-", key_line(tb, t, "bgp-import-prefix"),
+			     key_line(tb, t, "bgp-export-prefix"));
+		return;
+	}
+	for (size_t i = 0; policy_keys[i]; i++) {
+		snprintf(key, sizeof(key), "bgp-%s", policy_keys[i]);
+		if (given(tb, key) && !bad(tb, key))
+			conf_error(p, key_line(tb, t, key), "%s needs bgp-peer-asn", key);
+	}
 }
 
 static void check_tunnel(struct conf_parser *p, struct cgw_tunnel_conf *t,
@@ -315,6 +392,7 @@ static void check_tunnel(struct conf_parser *p, struct cgw_tunnel_conf *t,
 	if (!t->bgp_peer_asn && given(tb, "bgp-hold-time"))
 		conf_warning(p, key_line(tb, t, "bgp-hold-time"), "bgp-hold-time without "
 			     "bgp-peer-asn has no effect");
+	check_tunnel_policy(p, t, tb);
 }
 
 /* Marks, VTI names, remotes and inside prefixes must be unique. */
@@ -345,6 +423,35 @@ static void check_unique(struct conf_parser *p)
 	}
 }
 
+static void bgp_defaults(struct conf_parser *p)
+{
+	struct cgw_bgp_conf *b = &p->conf->bgp;
+
+	if (!bgp_given(p, "max-paths"))
+		b->max_paths = 16;
+	if (!bgp_given(p, "table"))
+		b->table = 254;			/* main */
+	if (!bgp_given(p, "metric"))
+		b->metric = 20;
+	if (!bgp_given(p, "graceful-restart"))
+		b->graceful_restart = true;	/* RFC 4724 helper for our peers */
+	if (!bgp_given(p, "listen-port"))
+		b->listen_port = 179;
+}
+
+static void check_bgp(struct conf_parser *p)
+{
+	const struct cgw_bgp_conf *b = &p->conf->bgp;
+
+	if (b->table == 253 || b->table == 255)
+		conf_error(p, bgp_line(p, "table"), "table: %u is the kernel's %s table: "
+			   "use main (254) or a table of your own", b->table,
+			   b->table == 253 ? "default" : "local");
+	if (b->n_redistribute_prefixes && !b->redistribute)
+		conf_warning(p, bgp_line(p, "redistribute-prefix"), "redistribute-prefix "
+			     "without redistribute has no effect");
+}
+
 static void check_gateway_bgp(struct conf_parser *p)
 {
 	struct cgw_conf *c = p->conf;
@@ -355,8 +462,10 @@ static void check_gateway_bgp(struct conf_parser *p)
 	if (c->gateway.local_address.family && c->gateway.local_address.family != AF_INET)
 		conf_error(p, p->gateway_line, "local-address: IPv6 outside addresses are not "
 			   "supported yet");
+	bgp_defaults(p);
 	if (!c->bgp.enabled)
 		return;
+	check_bgp(p);
 	if (!(p->bgp_seen & (1ull << asn)))
 		conf_error(p, p->bgp_line, "[bgp]: missing 'asn' (our AS number)");
 	if (c->bgp.router_id.s_addr == 0 &&
@@ -369,6 +478,64 @@ static void check_gateway_bgp(struct conf_parser *p)
 	}
 }
 
+static void neighbor_defaults(struct conf_parser *p, struct cgw_neighbor_conf *n,
+			      const struct neighbor_build *nb)
+{
+	if (!nb_given(nb, "port"))
+		n->port = 179;
+	if (!nb_given(nb, "hold-time"))
+		n->hold_time = 90;		/* RFC 4271 10's suggestion */
+	/* An iBGP peer is usually a core router some hops away. */
+	if (!nb_given(nb, "multihop"))
+		n->multihop = n->remote_asn == p->conf->bgp.asn ? 255 : 1;
+	/* The policy's defaults are all zero: no limits, export none (RFC 8212). */
+}
+
+static void check_neighbor(struct conf_parser *p, struct cgw_neighbor_conf *n,
+			   const struct neighbor_build *nb)
+{
+	neighbor_defaults(p, n, nb);
+	if (!p->conf->bgp.enabled)
+		conf_error(p, n->line, "[neighbor %s] needs a [bgp] section with our asn",
+			   n->name);
+	if (!nb_given(nb, "address"))
+		conf_error(p, n->line, "[neighbor %s]: missing 'address' (the peer's IPv4 "
+			   "address)", n->name);
+	if (!nb_given(nb, "remote-asn"))
+		conf_error(p, n->line, "[neighbor %s]: missing 'remote-asn' (the peer's AS "
+			   "number)", n->name);
+	if (n->hold_time == 1 || n->hold_time == 2)
+		conf_error(p, nb_line(nb, n, "hold-time"), "hold-time must be 0 or at "
+			   "least 3s (RFC 4271 4.2)");
+	check_policy(p, &n->policy, "", nb_line(nb, n, "import-prefix"),
+		     nb_line(nb, n, "export-prefix"));
+}
+
+/* One session per peer address: neighbors and the tunnels' far ends. */
+static void check_neighbor_unique(struct conf_parser *p)
+{
+	struct cgw_conf *c = p->conf;
+	char buf[64];
+
+	for (size_t i = 0; i < c->n_neighbors; i++) {
+		const struct cgw_neighbor_conf *a = &c->neighbors[i];
+		unsigned line = nb_line(&p->nb[i], a, "address");
+
+		if (!a->address.family || nb_bad(&p->nb[i], "address"))
+			continue;
+		conf_addr_str(&a->address, buf, sizeof(buf));
+		for (size_t j = 0; j < c->n_tunnels; j++)
+			if (memcmp(&a->address, &c->tunnels[j].remote_inside,
+				   sizeof(a->address)) == 0)
+				conf_error(p, line, "address %s is the remote-inside of tunnel %s",
+					   buf, c->tunnels[j].name);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(&a->address, &c->neighbors[j].address, sizeof(a->address)) == 0)
+				conf_error(p, line, "address %s already used by neighbor %s",
+					   buf, c->neighbors[j].name);
+	}
+}
+
 void conf_validate(struct conf_parser *p)
 {
 	struct cgw_conf *c = p->conf;
@@ -377,4 +544,7 @@ void conf_validate(struct conf_parser *p)
 	for (size_t i = 0; i < c->n_tunnels; i++)
 		check_tunnel(p, &c->tunnels[i], &p->tb[i]);
 	check_unique(p);
+	for (size_t i = 0; i < c->n_neighbors; i++)
+		check_neighbor(p, &c->neighbors[i], &p->nb[i]);
+	check_neighbor_unique(p);
 }
