@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bgp/speaker.h"
 #include "common/log.h"
 #include "conf/conf.h"
 #include "config.h"
@@ -29,6 +30,7 @@ struct daemon {
 	char *conf_path;
 	struct ctl_server *ctl;
 	struct tunnels *tunnels;	/* IKE, VTIs, kernel SAs */
+	struct bgp_speaker *bgp;	/* NULL without a [bgp] section */
 	ev_signal sigterm, sigint, sighup;
 	ev_tstamp started;
 	unsigned reloads;
@@ -36,8 +38,31 @@ struct daemon {
 
 static void notify_status(struct daemon *d)
 {
-	notify_sendf("STATUS=%zu tunnels configured, %u up", d->conf->n_tunnels,
-		     tunnels_up_count(d->tunnels));
+	if (d->bgp)
+		notify_sendf("STATUS=%zu tunnels configured, %u up; %u BGP sessions established",
+			     d->conf->n_tunnels, tunnels_up_count(d->tunnels),
+			     bgp_speaker_established(d->bgp));
+	else
+		notify_sendf("STATUS=%zu tunnels configured, %u up", d->conf->n_tunnels,
+			     tunnels_up_count(d->tunnels));
+}
+
+/* ---- tunnels -> BGP ---- */
+
+static void on_tunnel_up(void *arg, const char *tunnel, unsigned ifindex)
+{
+	struct daemon *d = arg;
+
+	bgp_speaker_tunnel_up(d->bgp, tunnel, ifindex);
+	notify_status(d);
+}
+
+static void on_tunnel_down(void *arg, const char *tunnel, const char *why)
+{
+	struct daemon *d = arg;
+
+	bgp_speaker_tunnel_down(d->bgp, tunnel, why);
+	notify_status(d);
 }
 
 /* ---- status ---- */
@@ -65,24 +90,6 @@ static struct json_object *status_tunnel(struct daemon *d,
 	return o;
 }
 
-static struct json_object *status_neighbor(const struct cgw_conf *c,
-					   const struct cgw_tunnel_conf *tc)
-{
-	struct json_object *o = json_object_new_object();
-	char buf[64];
-
-	json_add_str(o, "name", tc->name);
-	json_add_str(o, "address", conf_addr_str(&tc->remote_inside, buf, sizeof(buf)));
-	json_add_str(o, "local_address", conf_addr_str(&tc->local_inside, buf, sizeof(buf)));
-	json_object_object_add(o, "remote_as", json_object_new_int64(tc->bgp_peer_asn));
-	json_object_object_add(o, "local_as", json_object_new_int64(c->bgp.asn));
-	json_object_object_add(o, "hold_time", json_object_new_int64(tc->bgp_hold_time));
-	json_add_str(o, "state", "Idle");
-	json_add_str(o, "reason", "waiting for the tunnel");
-	json_add_str(o, "tunnel", tc->name);
-	return o;
-}
-
 static struct json_object *status_build(struct daemon *d)
 {
 	const struct cgw_conf *c = d->conf;
@@ -107,11 +114,9 @@ static struct json_object *status_build(struct daemon *d)
 		json_add_str(o, "router_id", inet_ntop(AF_INET, &c->bgp.router_id, buf,
 						       sizeof(buf)));
 	}
-	for (size_t i = 0; i < c->n_tunnels; i++) {
+	for (size_t i = 0; i < c->n_tunnels; i++)
 		json_object_array_add(tunnels, status_tunnel(d, &c->tunnels[i]));
-		if (c->tunnels[i].bgp_peer_asn)
-			json_object_array_add(neighbors, status_neighbor(c, &c->tunnels[i]));
-	}
+	bgp_speaker_status(d->bgp, neighbors);
 	json_object_object_add(o, "tunnels", tunnels);
 	json_object_object_add(o, "neighbors", neighbors);
 	return o;
@@ -186,6 +191,15 @@ static int daemon_reload(struct daemon *d, struct json_object **result)
 			  new->gateway.control_socket);
 	reload_diff(d->conf, new, res);
 	tunnels_apply(d->tunnels, d->conf, new);
+	if (d->bgp && !new->bgp.enabled) {
+		log_info("reload: [bgp] removed: BGP stopped");
+		bgp_speaker_free(d->bgp);
+		d->bgp = NULL;
+	} else if (d->bgp) {
+		bgp_speaker_apply(d->bgp, d->conf, new);
+	} else if (new->bgp.enabled && bgp_speaker_new(&d->bgp, d->loop, new, NULL) < 0) {
+		log_warnx("reload: cannot start BGP: out of memory");
+	}
 	conf_free(d->conf);
 	d->conf = new;
 	d->reloads++;
@@ -233,6 +247,33 @@ static int ctl_tunnel(struct daemon *d, struct json_object *args,
 	return 0;
 }
 
+/* {"action": "reset"|"refresh", "name": NEIGHBOR} */
+static int ctl_bgp(struct daemon *d, struct json_object *args,
+		   struct json_object **result, char *err, size_t errlen)
+{
+	const char *action = arg_str(args, "action"), *name = arg_str(args, "name");
+	char msg[128];
+	int r;
+
+	if (!action || !name) {
+		snprintf(err, errlen, "bgp: needs action and name");
+		return -EINVAL;
+	}
+	if (!d->bgp) {
+		snprintf(err, errlen, "BGP is not configured (no [bgp] section)");
+		return -ENOENT;
+	}
+	r = bgp_speaker_control(d->bgp, action, name, err, errlen);
+	if (r < 0)
+		return r;
+	log_info("%s: BGP %s by the operator", name, action);
+	snprintf(msg, sizeof(msg), "%s: %s", name,
+		 strcmp(action, "reset") == 0 ? "session reset" : "route refresh requested");
+	*result = json_object_new_object();
+	json_add_str(*result, "message", msg);
+	return 0;
+}
+
 static int ctl_handle(void *arg, const char *command, struct json_object *args,
 		      struct json_object **result, char *err, size_t errlen)
 {
@@ -250,6 +291,12 @@ static int ctl_handle(void *arg, const char *command, struct json_object *args,
 	}
 	if (strcmp(command, "tunnel") == 0)
 		return ctl_tunnel(d, args, result, err, errlen);
+	if (strcmp(command, "bgp-routes") == 0) {
+		*result = bgp_speaker_routes(d->bgp);
+		return 0;
+	}
+	if (strcmp(command, "bgp") == 0)
+		return ctl_bgp(d, args, result, err, errlen);
 	snprintf(err, errlen, "unknown command '%s'", command);
 	return -EOPNOTSUPP;
 }
@@ -300,7 +347,17 @@ int daemon_start(struct daemon **out, struct cgw_conf *conf, const char *conf_pa
 		log_warn("control socket %s", conf->gateway.control_socket);
 		goto fail;
 	}
-	r = tunnels_start(&d->tunnels, d->loop, conf);
+	if (conf->bgp.enabled) {
+		/* before the tunnels: their first "up" starts a session */
+		r = bgp_speaker_new(&d->bgp, d->loop, conf, NULL);
+		if (r < 0)
+			goto fail;
+	}
+	{
+		struct tunnels_events ev = { .up = on_tunnel_up, .down = on_tunnel_down, .arg = d };
+
+		r = tunnels_start(&d->tunnels, d->loop, conf, &ev);
+	}
 	if (r < 0)
 		goto fail;
 	/* Sockets bound, kernel handles open: keep only NET_ADMIN/NET_BIND_SERVICE. */
@@ -329,6 +386,9 @@ void daemon_stop(struct daemon *d)
 {
 	if (!d)
 		return;
+	/* BGP first: its Cease still goes through the tunnels */
+	bgp_speaker_free(d->bgp);
+	d->bgp = NULL;
 	tunnels_stop(d->tunnels);
 	ctl_server_close(d->ctl);
 	if (d->loop) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <json-c/json.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ struct tunnels {
 	struct ike *ike;
 	char kernel_error[200];
 	ev_io xfrm_events;
+	struct tunnels_events events;
 	struct tunnel_state st[TUNNELS_MAX];	/* index = reqid offset */
 };
 
@@ -66,22 +68,30 @@ static void static_routes(struct tunnels *t, const char *name, bool up)
 
 static void on_tunnel_up(void *arg, const char *name)
 {
-	struct tunnel_state *s = state_find(arg, name);
+	struct tunnels *t = arg;
+	struct tunnel_state *s = state_find(t, name);
+	const struct cgw_tunnel_conf *tc = conf_tunnel_find(t->conf, name);
 
 	if (s)
 		s->up = true;
 	log_notice("%s: tunnel up", name);
-	static_routes(arg, name, true);
+	static_routes(t, name, true);
+	if (t->events.up && tc)
+		t->events.up(t->events.arg, name, if_nametoindex(tc->vti));
 }
 
 static void on_tunnel_down(void *arg, const char *name, const char *why)
 {
-	struct tunnel_state *s = state_find(arg, name);
+	struct tunnels *t = arg;
+	struct tunnel_state *s = state_find(t, name);
 
 	if (s)
 		s->up = false;
 	log_notice("%s: tunnel down: %s", name, why);
-	static_routes(arg, name, false);
+	/* BGP first: its routes via the tunnel go at once */
+	if (t->events.down)
+		t->events.down(t->events.arg, name, why);
+	static_routes(t, name, false);
 }
 
 static int on_send(void *arg, const struct ike_path *path, bool natt,
@@ -274,7 +284,8 @@ static void flush_leftovers(struct tunnels *t)
 		log_notice("removed %d VTI(s) left by a previous instance", r);
 }
 
-int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_conf *conf)
+int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_conf *conf,
+		  const struct tunnels_events *ev)
 {
 	struct tunnels *t = calloc(1, sizeof(*t));
 	static const struct ike_ops ops = {
@@ -286,6 +297,8 @@ int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_c
 		return -ENOMEM;
 	t->loop = loop;
 	t->conf = conf;
+	if (ev)
+		t->events = *ev;
 	open_kernel(t);
 	if (!t->kernel_error[0]) {
 		flush_leftovers(t);

@@ -14,13 +14,24 @@ struct cgw_conf;
 struct cgw_tunnel_conf;
 struct tunnels;
 
+/* Who hears about tunnels coming up and going down (the BGP speaker). */
+struct tunnels_events {
+	/* The tunnel's first CHILD SA is installed; ifindex: its VTI. */
+	void (*up)(void *arg, const char *tunnel, unsigned ifindex);
+	/* Its last CHILD SA is gone (DPD, delete, expiry, operator). */
+	void (*down)(void *arg, const char *tunnel, const char *why);
+	void *arg;
+};
+
 /*
  * Open the kernel interfaces and IKE sockets, remove a previous
  * instance's leftovers, set up every tunnel of conf (borrowed until the
- * next tunnels_apply). Kernel problems are not fatal: the tunnels say why
- * they are down. 0 or -errno (only for out of memory).
+ * next tunnels_apply). ev (copied; NULL: nobody) hears of ups and downs.
+ * Kernel problems are not fatal: the tunnels say why they are down.
+ * 0 or -errno (only for out of memory).
  */
-int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_conf *conf);
+int tunnels_start(struct tunnels **out, struct ev_loop *loop, const struct cgw_conf *conf,
+		  const struct tunnels_events *ev);
 /* Move from old to new: removed torn down, added set up, changed redone,
  * unchanged untouched (only re-pointed at new). */
 void tunnels_apply(struct tunnels *t, const struct cgw_conf *old, const struct cgw_conf *new);

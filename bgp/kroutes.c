@@ -1,0 +1,223 @@
+/*
+ * The local routes to export: [bgp] network prefixes (always, or while a
+ * kernel route to exactly that prefix exists, like FRR's network
+ * statement with its import check) and redistributed kernel routes
+ * (connected, static, other daemons'), read with one rtnetlink dump of
+ * the main table. Our own routes (protocol 186) and routes through the
+ * tunnels' VTIs are never taken: that would send AWS its own routes or
+ * the inside /30s.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "bgp/speaker-int.h"
+#include "common/log.h"
+
+struct scan {
+	const struct cgw_bgp_conf *bc;
+	const unsigned *vti;
+	size_t n_vti;
+	struct bgp_local *out;
+	size_t n, cap;
+	bool *network_seen;
+};
+
+static bool via_vti(const struct scan *s, unsigned oif)
+{
+	for (size_t i = 0; i < s->n_vti; i++)
+		if (oif && s->vti[i] == oif)
+			return true;
+	return false;
+}
+
+static int add_local(struct scan *s, const struct cgw_prefix *p, uint8_t origin)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct bgp_local *n = realloc(s->out, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->out = n;
+		s->cap = cap;
+	}
+	s->out[s->n++] = (struct bgp_local){ .prefix = *p, .origin = origin };
+	return 0;
+}
+
+static unsigned redist_kind(uint8_t proto, uint8_t scope)
+{
+	if (proto == RTPROT_KERNEL)
+		return scope == RT_SCOPE_LINK ? CGW_REDIST_CONNECTED : 0;
+	if (proto == RTPROT_BOOT || proto == RTPROT_STATIC)
+		return CGW_REDIST_STATIC;
+	if (proto == RTPROT_UNSPEC || proto == RTPROT_REDIRECT || proto == FIB_RTPROT_BGP)
+		return 0;
+	return CGW_REDIST_KERNEL;
+}
+
+/* The default route, link-local and loopback go only where a filter names them. */
+static bool special(const struct cgw_prefix *p)
+{
+	uint32_t a = ntohl(p->addr.v4.s_addr);
+
+	return p->len == 0 || (a >> 16) == 0xa9fe || (a >> 24) == 127;
+}
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *s = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct cgw_prefix p = { .addr.family = AF_INET };
+	uint32_t table;
+	unsigned kind, oif = 0;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST || rtm->rtm_dst_len > 32)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
+	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) >= 4 ?
+		mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN || rtm->rtm_protocol == FIB_RTPROT_BGP)
+		return MNL_CB_OK;
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) >= 4)
+		oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (via_vti(s, oif))
+		return MNL_CB_OK;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) >= 4)
+		memcpy(&p.addr.v4, mnl_attr_get_payload(tb[RTA_DST]), 4);
+	p.len = rtm->rtm_dst_len;
+	if (p.len < 32)
+		p.addr.v4.s_addr &= htonl(p.len ? ~0u << (32 - p.len) : 0);
+
+	for (size_t i = 0; i < s->bc->n_networks; i++) {
+		const struct cgw_prefix *n = &s->bc->networks[i];
+		if (n->len == p.len && n->addr.v4.s_addr == p.addr.v4.s_addr)
+			s->network_seen[i] = true;
+	}
+	kind = redist_kind(rtm->rtm_protocol, rtm->rtm_scope);
+	if (!(kind & s->bc->redistribute))
+		return MNL_CB_OK;
+	/* with a filter: what it names (a /0 in it lets the default route
+	   through); without: everything but the special prefixes */
+	if (s->bc->n_redistribute_prefixes ?
+	    !conf_prefix_in_list(&p, s->bc->redistribute_prefixes,
+				 s->bc->n_redistribute_prefixes) : special(&p))
+		return MNL_CB_OK;
+	return add_local(s, &p, BGP_ORIGIN_INCOMPLETE) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int dump_main(struct scan *s)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	unsigned seq = (unsigned)time(NULL), portid;
+	int r = 0;
+
+	if (!nl || !buf) {
+		r = nl ? -ENOMEM : -errno;
+		goto out;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4);
+		int cr;
+
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		cr = mnl_cb_run(buf, (size_t)n, seq, portid, route_cb, s);
+		if (cr == MNL_CB_STOP)
+			break;
+		if (cr < 0) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return r;
+}
+
+static int local_cmp(const void *a, const void *b)
+{
+	const struct bgp_local *x = a, *y = b;
+	uint32_t ax = ntohl(x->prefix.addr.v4.s_addr), ay = ntohl(y->prefix.addr.v4.s_addr);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	if (x->prefix.len != y->prefix.len)
+		return x->prefix.len < y->prefix.len ? -1 : 1;
+	return (int)x->origin - (int)y->origin;	/* IGP (network) first */
+}
+
+int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
+		     size_t n_vti, struct bgp_local **out, size_t *n_out)
+{
+	struct scan s = { .bc = bc, .vti = vti_ifindex, .n_vti = n_vti };
+	bool need_dump = bc->redistribute ||
+		(bc->n_networks && bc->network_mode == CGW_NETWORK_PRESENT);
+	size_t k = 0;
+	int r = 0;
+
+	s.network_seen = calloc(bc->n_networks + 1, sizeof(bool));
+	if (!s.network_seen)
+		return -ENOMEM;
+	if (need_dump)
+		r = dump_main(&s);
+	for (size_t i = 0; r == 0 && i < bc->n_networks; i++)
+		if (bc->network_mode == CGW_NETWORK_ALWAYS || s.network_seen[i])
+			r = add_local(&s, &bc->networks[i], BGP_ORIGIN_IGP);
+	free(s.network_seen);
+	if (r < 0) {
+		free(s.out);
+		return r;
+	}
+	if (s.n)
+		qsort(s.out, s.n, sizeof(*s.out), local_cmp);
+	/* one entry per prefix: network (IGP) wins over redistributed */
+	for (size_t i = 0; i < s.n; i++)
+		if (k == 0 || s.out[k - 1].prefix.len != s.out[i].prefix.len ||
+		    s.out[k - 1].prefix.addr.v4.s_addr != s.out[i].prefix.addr.v4.s_addr)
+			s.out[k++] = s.out[i];
+	*out = s.out;
+	*n_out = k;
+	return 0;
+}
