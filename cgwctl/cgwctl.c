@@ -58,6 +58,7 @@ static int cmd_tunnel(struct ctx *, const struct command *, int, char **);
 static int cmd_import(struct ctx *, const struct command *, int, char **);
 static int cmd_doctor(struct ctx *, const struct command *, int, char **);
 static int cmd_metrics(struct ctx *, const struct command *, int, char **);
+static int cmd_bgp(struct ctx *, const struct command *, int, char **);
 
 static const struct command commands[] = {
 	{ "status", "[--json]", "show cgwd, its tunnels and BGP neighbors",
@@ -67,6 +68,9 @@ static const struct command commands[] = {
 	{ "tunnel", "up|down NAME | rekey NAME [child|ike]",
 	  "bring a tunnel up now, take it down (no re-initiation), or rekey it",
 	  cmd_tunnel },
+	{ "bgp", "routes|neighbors [--json] | reset|refresh NAME",
+	  "show BGP routes or sessions, reset a session or ask for a route refresh",
+	  cmd_bgp },
 	{ "import", "SOURCE ARGS...",
 	  "write a cgw.conf from tfstate, aws-xml or libreswan (import --help)",
 	  cmd_import },
@@ -419,7 +423,7 @@ static void format_duration(char *buf, size_t len, int64_t s)
 			 s / 3600 % 24);
 }
 
-#define TABLE_MAX_COLS	8
+#define TABLE_MAX_COLS	10
 
 struct column {
 	const char *title;
@@ -507,15 +511,41 @@ static void print_status_header(struct json_object *st)
 	       field(st, "router_id"));
 }
 
-static const char *up_for(struct json_object *o, char *buf, size_t len)
+/* obj[key] (seconds) as "3m20s", or "" when it is not a number. */
+static const char *duration_of(struct json_object *o, const char *key, char *buf,
+			       size_t len)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, "established_for", &v) ||
+	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_int))
 		return "";
 	format_duration(buf, len, json_object_get_int64(v));
 	return buf;
+}
+
+static const char *up_for(struct json_object *o, char *buf, size_t len)
+{
+	return duration_of(o, "established_for", buf, len);
+}
+
+static bool is_true(struct json_object *o, const char *key)
+{
+	return json_object_get_boolean(json_object_object_get(o, key));
+}
+
+/* to[key] = from[key] (shared), when from has it. */
+static void copy_key(struct json_object *to, struct json_object *from, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(from, key, &v) && v)
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+static void set_str(struct json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
 }
 
 /* One line per IKE SA and per CHILD SA under it. */
@@ -529,7 +559,7 @@ static void print_sa_lines(const char *tunnel, struct json_object *sas)
 		printf("  %-8s IKE %s/%s %s, %s, %s", i ? "" : tunnel, field(sa, "spi_i"),
 		       field(sa, "spi_r"), field(sa, "state"), field(sa, "role"),
 		       field(sa, "algorithms"));
-		if (json_object_get_boolean(json_object_object_get(sa, "nat_t")))
+		if (is_true(sa, "nat_t"))
 			printf(", NAT-T");
 		if (*up_for(sa, up, sizeof(up)))
 			printf(", up %s", up);
@@ -573,6 +603,54 @@ static void print_sas(struct json_object *tunnels)
 	}
 }
 
+/*
+ * Why a BGP session is not up, for a table's detail line: the reason it
+ * is not enabled and the last error, "" when there is neither.
+ */
+static const char *neighbor_why(struct json_object *n, char *buf, size_t len)
+{
+	if (has(n, "reason") && has(n, "last_error"))
+		snprintf(buf, len, "%s; last error: %s", field(n, "reason"),
+			 field(n, "last_error"));
+	else if (has(n, "reason"))
+		snprintf(buf, len, "%s", field(n, "reason"));
+	else if (has(n, "last_error"))
+		snprintf(buf, len, "last error: %s", field(n, "last_error"));
+	else
+		return "";
+	return buf;
+}
+
+/*
+ * Rows of status' BGP neighbors table (a new array): the neighbor's own
+ * fields plus "up_down" (uptime, or time since it went down) and "why".
+ */
+static struct json_object *neighbor_rows(struct json_object *neighbors)
+{
+	static const char *const keys[] = { "name", "address", "remote_as", "state",
+					    "prefixes_received", "prefixes_advertised" };
+	struct json_object *rows = json_object_new_array();
+	char dur[32], why[600];
+
+	for (size_t i = 0; json_object_is_type(neighbors, json_type_array) &&
+	     i < json_object_array_length(neighbors); i++) {
+		struct json_object *n = json_object_array_get_idx(neighbors, i);
+		struct json_object *row = json_object_new_object();
+		const char *d = duration_of(n, has(n, "uptime") ? "uptime" : "down_for",
+					    dur, sizeof(dur));
+		const char *w = neighbor_why(n, why, sizeof(why));
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			copy_key(row, n, keys[k]);
+		if (*d)
+			set_str(row, "up_down", d);
+		if (*w)
+			set_str(row, "why", w);
+		json_object_array_add(rows, row);
+	}
+	return rows;
+}
+
 static void print_status(struct json_object *st)
 {
 	static const struct column tunnel_cols[] = {
@@ -581,7 +659,8 @@ static void print_status(struct json_object *st)
 	};
 	static const struct column neighbor_cols[] = {
 		{ "NAME", "name" }, { "ADDRESS", "address" },
-		{ "AS", "remote_as" }, { "STATE", "state" },
+		{ "AS", "remote_as" }, { "STATE", "state" }, { "UP/DOWN", "up_down" },
+		{ "PFX RCVD", "prefixes_received" }, { "PFX SENT", "prefixes_advertised" },
 	};
 	struct json_object *rows = NULL;
 
@@ -594,8 +673,192 @@ static void print_status(struct json_object *st)
 	printf("\n");
 	rows = NULL;
 	json_object_object_get_ex(st, "neighbors", &rows);
+	rows = neighbor_rows(rows);
 	print_table("BGP neighbors", rows, neighbor_cols,
-		    sizeof(neighbor_cols) / sizeof(neighbor_cols[0]), NULL);
+		    sizeof(neighbor_cols) / sizeof(neighbor_cols[0]), "why");
+	json_object_put(rows);
+}
+
+/* ---- bgp routes, bgp neighbors ---- */
+
+/* A path's codes: * chosen, K in the kernel, S stale, L AS path loop. */
+static void path_codes(struct json_object *route, struct json_object *path,
+		       char buf[5])
+{
+	size_t n = 0;
+
+	if (is_true(path, "best")) {
+		buf[n++] = '*';
+		if (is_true(route, "installed"))
+			buf[n++] = 'K';
+	}
+	if (is_true(path, "stale"))
+		buf[n++] = 'S';
+	if (is_true(path, "loop"))
+		buf[n++] = 'L';
+	buf[n] = '\0';
+}
+
+/* One row per path of every route (a new array), the chosen ones with why. */
+static struct json_object *route_rows(struct json_object *routes)
+{
+	static const char *const keys[] = { "next_hop", "peer", "med", "local_pref",
+					    "origin" };
+	struct json_object *rows = json_object_new_array();
+	char codes[5];
+
+	for (size_t i = 0; json_object_is_type(routes, json_type_array) &&
+	     i < json_object_array_length(routes); i++) {
+		struct json_object *r = json_object_array_get_idx(routes, i), *paths = NULL;
+
+		json_object_object_get_ex(r, "paths", &paths);
+		for (size_t j = 0; json_object_is_type(paths, json_type_array) &&
+		     j < json_object_array_length(paths); j++) {
+			struct json_object *p = json_object_array_get_idx(paths, j);
+			struct json_object *row = json_object_new_object();
+
+			path_codes(r, p, codes);
+			set_str(row, "codes", codes);
+			copy_key(row, r, "prefix");
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				copy_key(row, p, keys[k]);
+			if (*field(p, "as_path"))	/* empty: "-" */
+				copy_key(row, p, "as_path");
+			if (is_true(p, "best"))
+				copy_key(row, r, "reason");
+			json_object_array_add(rows, row);
+		}
+	}
+	return rows;
+}
+
+static void print_routes(struct json_object *res)
+{
+	static const struct column cols[] = {
+		{ "", "codes" }, { "PREFIX", "prefix" }, { "NEXT HOP", "next_hop" },
+		{ "PEER", "peer" }, { "AS PATH", "as_path" }, { "MED", "med" },
+		{ "LOCAL PREF", "local_pref" }, { "ORIGIN", "origin" },
+		{ "CHOSEN BY", "reason" },
+	};
+	struct json_object *rows = NULL, *local = NULL;
+
+	json_object_object_get_ex(res, "routes", &rows);
+	rows = route_rows(rows);
+	if (json_object_array_length(rows) > 0)
+		printf("Codes: * chosen path, K in the kernel, S stale (peer restarting), "
+		       "L AS path loop (not used)\n\n");
+	print_table("BGP routes", rows, cols, sizeof(cols) / sizeof(cols[0]), NULL);
+	json_object_put(rows);
+	printf("\n");
+	if (!json_object_object_get_ex(res, "local", &local) ||
+	    !json_object_is_type(local, json_type_array) ||
+	    json_object_array_length(local) == 0) {
+		printf("Announced: (none)\n");
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(local); i++) {
+		struct json_object *l = json_object_array_get_idx(local, i);
+
+		printf("Announced: ");
+		put_text(field(l, "prefix"), 0);
+		printf(" (");
+		put_text(field(l, "origin"), 0);
+		printf(")\n");
+	}
+}
+
+/* "  Label:           value", the value formatted, then made printable. */
+static void kv(const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void kv(const char *label, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printf("  %-18s", label);
+	put_text(buf, 0);
+	printf("\n");
+}
+
+/* A prefix limit: "100", or "unlimited" for 0. */
+static const char *limit(struct json_object *n, const char *key)
+{
+	return strcmp(field(n, key), "0") == 0 ? "unlimited" : field(n, key);
+}
+
+/* The session's state, how long, and why it is not enabled. */
+static void print_neighbor_state(struct json_object *n)
+{
+	char d[32], when[48] = "", why[300] = "";
+
+	if (*duration_of(n, "uptime", d, sizeof(d)))
+		snprintf(when, sizeof(when), ", up %s", d);
+	else if (*duration_of(n, "down_for", d, sizeof(d)))
+		snprintf(when, sizeof(when), ", down %s", d);
+	if (has(n, "reason"))
+		snprintf(why, sizeof(why), " (%s)", field(n, "reason"));
+	kv("State:", "%s%s%s", field(n, "state"), when, why);
+	if (strcmp(field(n, "state"), "Established") == 0) {
+		kv("Router ID:", "%s", field(n, "router_id"));
+		kv("Hold time:", "%s s, keepalive %s s", field(n, "hold_time"),
+		   field(n, "keepalive"));
+		kv("Graceful restart:", "%s", is_true(n, "graceful_restart") ?
+		   "yes (the peer's routes are kept while it restarts)" : "no");
+	} else {
+		kv("Hold time:", "%s s (configured)", field(n, "hold_time"));
+	}
+}
+
+/* Everything cgwd says about one BGP session. */
+static void print_neighbor(struct json_object *n)
+{
+	printf("BGP neighbor ");
+	put_text(field(n, "name"), 0);
+	if (has(n, "tunnel")) {
+		printf(" (tunnel ");
+		put_text(field(n, "tunnel"), 0);
+		printf(")");
+	}
+	printf("\n");
+	kv("Address:", "%s%s%s", field(n, "address"), has(n, "port") ? " port " : "",
+	   has(n, "port") ? field(n, "port") : "");
+	kv("Remote AS:", "%s (%s)", field(n, "remote_as"),
+	   strcmp(field(n, "type"), "ibgp") == 0 ? "iBGP" : "eBGP");
+	kv("Local:", "%s, AS %s", has(n, "local_address") ?
+	   field(n, "local_address") : "address chosen by the kernel",
+	   field(n, "local_as"));
+	print_neighbor_state(n);
+	kv("Prefixes:", "%s received, %s accepted, %s best, %s stale, %s advertised",
+	   field(n, "prefixes_received"), field(n, "prefixes_accepted"),
+	   field(n, "prefixes_best"), field(n, "prefixes_stale"),
+	   field(n, "prefixes_advertised"));
+	if (has(n, "max_prefix_in"))
+		kv("Prefix limits:", "in %s, out %s%s", limit(n, "max_prefix_in"),
+		   limit(n, "max_prefix_out"), is_true(n, "max_prefix_out_hit") ?
+		   " (reached: not everything is announced)" : "");
+	kv("Established:", "%s time%s since cgwd started", field(n, "established_count"),
+	   strcmp(field(n, "established_count"), "1") == 0 ? "" : "s");
+	kv("Messages:", "%s in, %s out (UPDATE %s in, %s out)", field(n, "messages_in"),
+	   field(n, "messages_out"), field(n, "updates_in"), field(n, "updates_out"));
+	if (has(n, "last_error"))
+		kv("Last error:", "%s", field(n, "last_error"));
+}
+
+static void print_neighbors(struct json_object *neighbors)
+{
+	size_t n = json_object_is_type(neighbors, json_type_array) ?
+		json_object_array_length(neighbors) : 0;
+
+	if (n == 0)
+		printf("BGP neighbors\n  (none)\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("%s", i ? "\n" : "");
+		print_neighbor(json_object_array_get_idx(neighbors, i));
+	}
 }
 
 /* "added: a, b" for a non-empty array of names. */
@@ -616,6 +879,21 @@ static void print_name_list(struct json_object *res, const char *key)
 }
 
 /* ---- commands ---- */
+
+/* An action's reply: its "message" (or "done"), or the error. Frees rep. */
+static int print_done(const struct ctx *ctx, struct ctlproto_reply *rep)
+{
+	int r = 0;
+
+	if (!rep->ok)
+		r = print_error(rep);
+	else if (ctx->json)
+		print_json(rep->result);
+	else
+		printf("%s\n", has(rep->result, "message") ? field(rep->result, "message") : "done");
+	ctlproto_reply_free(rep);
+	return r;
+}
 
 static int cmd_doctor(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
@@ -652,14 +930,7 @@ static int cmd_tunnel(struct ctx *ctx, const struct command *cmd, int argc,
 	json_object_object_add(args, "sa", json_object_new_string(argc == 4 ? argv[3] : "child"));
 	if ((r = call(ctx, "tunnel", args, &rep)) != 0)
 		return r;
-	if (!rep.ok)
-		r = print_error(&rep);
-	else if (ctx->json)
-		print_json(rep.result);
-	else
-		printf("%s\n", has(rep.result, "message") ? field(rep.result, "message") : "done");
-	ctlproto_reply_free(&rep);
-	return r;
+	return print_done(ctx, &rep);
 }
 
 /* Accept only --json/-j after the command name. 0 or EXIT_USAGE. */
@@ -673,6 +944,75 @@ static int json_flag_only(struct ctx *ctx, const struct command *cmd,
 			return usage_error("unexpected argument '%s'", argv[i]);
 	}
 	return 0;
+}
+
+/* bgp routes: the daemon's "bgp-routes" result. */
+static int bgp_routes(struct ctx *ctx)
+{
+	struct ctlproto_reply rep;
+	int r;
+
+	if ((r = call(ctx, "bgp-routes", NULL, &rep)) != 0)
+		return r;
+	if (!rep.ok)
+		r = print_error(&rep);
+	else if (ctx->json)
+		print_json(rep.result);
+	else
+		print_routes(rep.result);
+	ctlproto_reply_free(&rep);
+	return r;
+}
+
+/* bgp neighbors: status' "neighbors", in full; --json: {"neighbors": [...]}. */
+static int bgp_neighbors(struct ctx *ctx)
+{
+	struct json_object *list = NULL, *o;
+	struct ctlproto_reply rep;
+	int r;
+
+	if ((r = call(ctx, "status", NULL, &rep)) != 0)
+		return r;
+	if (!rep.ok) {
+		r = print_error(&rep);
+		goto out;
+	}
+	json_object_object_get_ex(rep.result, "neighbors", &list);
+	if (ctx->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "neighbors", list ? json_object_get(list) :
+				       json_object_new_array());
+		print_json(o);
+		json_object_put(o);
+	} else {
+		print_neighbors(list);
+	}
+out:
+	ctlproto_reply_free(&rep);
+	return r;
+}
+
+static int cmd_bgp(struct ctx *ctx, const struct command *cmd, int argc,
+		   char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	struct json_object *args;
+	struct ctlproto_reply rep;
+	int r;
+
+	if (strcmp(sub, "routes") == 0 || strcmp(sub, "neighbors") == 0) {
+		if ((r = json_flag_only(ctx, cmd, argc - 1, argv + 1)) != 0)
+			return r;
+		return strcmp(sub, "routes") == 0 ? bgp_routes(ctx) : bgp_neighbors(ctx);
+	}
+	if (argc != 3 || (strcmp(sub, "reset") && strcmp(sub, "refresh")))
+		return usage_error("usage: cgwctl bgp %s", cmd->synopsis);
+	args = json_object_new_object();
+	json_object_object_add(args, "action", json_object_new_string(sub));
+	json_object_object_add(args, "name", json_object_new_string(argv[2]));
+	if ((r = call(ctx, "bgp", args, &rep)) != 0)
+		return r;
+	return print_done(ctx, &rep);
 }
 
 static int cmd_status(struct ctx *ctx, const struct command *cmd, int argc,

@@ -7,6 +7,13 @@
  * kernel's counters of each SA's states): when an SA is replaced the sum
  * drops, which Prometheus' rate() treats as a counter reset. The VTI's
  * own counters (cgw_vti_*) do not reset on rekey.
+ *
+ * Per BGP neighbor, the labels are always neighbor (its address) and
+ * tunnel (the tunnel's name, "" for a [neighbor] section), so that every
+ * family joins with cgw_bgp_neighbor_info, which adds its name, type and
+ * ASes. cgw_bgp_state numbers the states as BGP4-MIB's bgpPeerState
+ * (RFC 4273) does: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm,
+ * 6 Established.
  */
 #include "cgwctl/metrics.h"
 
@@ -275,8 +282,31 @@ static const struct family f_vti_packets = { "cgw_vti_packets_total", "counter",
 	"Packets through the tunnel's VTI" };
 static const struct family f_bgp_up = { "cgw_bgp_neighbor_up", "gauge",
 	"1 when the BGP session is Established, else 0" };
+static const struct family f_bgp_session_up = { "cgw_bgp_session_up", "gauge",
+	"1 when the BGP session is Established, else 0" };
+static const struct family f_bgp_state = { "cgw_bgp_state", "gauge",
+	"BGP session state as BGP4-MIB bgpPeerState: 1 Idle, 2 Connect, 3 Active, "
+	"4 OpenSent, 5 OpenConfirm, 6 Established" };
+static const struct family f_bgp_info = { "cgw_bgp_neighbor_info", "gauge",
+	"The BGP neighbor's name, type (ebgp, ibgp) and ASes, as labels; always 1" };
+static const struct family f_bgp_uptime = { "cgw_bgp_session_established_seconds", "gauge",
+	"Seconds since the BGP session was established (Established sessions only)" };
+static const struct family f_bgp_established = { "cgw_bgp_established_total", "counter",
+	"Times the BGP session reached Established" };
 static const struct family f_bgp_prefixes = { "cgw_bgp_prefixes_received", "gauge",
 	"Prefixes received from the BGP neighbor" };
+static const struct family f_bgp_accepted = { "cgw_bgp_prefixes_accepted", "gauge",
+	"Prefixes received from the BGP neighbor and usable (no AS path loop)" };
+static const struct family f_bgp_best = { "cgw_bgp_prefixes_best", "gauge",
+	"Prefixes for which a path from the BGP neighbor is the chosen one" };
+static const struct family f_bgp_advertised = { "cgw_bgp_prefixes_advertised", "gauge",
+	"Prefixes announced to the BGP neighbor" };
+static const struct family f_bgp_out_limited = { "cgw_bgp_max_prefix_out_reached", "gauge",
+	"1 when more prefixes than max-prefix-out are to be announced (the rest are not), else 0" };
+static const struct family f_bgp_messages = { "cgw_bgp_messages_total", "counter",
+	"BGP messages received (in) from and sent (out) to the neighbor" };
+static const struct family f_bgp_updates = { "cgw_bgp_updates_total", "counter",
+	"BGP UPDATE messages received (in) from and sent (out) to the neighbor" };
 
 /* Sum of key over every CHILD SA of every IKE SA of tunnel t. */
 static int64_t child_sum(struct json_object *t, const char *key)
@@ -394,28 +424,131 @@ static bool tunnel_dead_peers(struct json_object *t, int64_t *v)
 	return get_int(t, "dead_peers", v);
 }
 
-static void neighbors(struct emitter *e, struct json_object *list)
+/* obj[key] when it is a boolean, as 0 or 1. */
+static bool get_bool(struct json_object *obj, const char *key, int64_t *v)
+{
+	struct json_object *o;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &o) ||
+	    !json_object_is_type(o, json_type_boolean))
+		return false;
+	*v = json_object_get_boolean(o);
+	return true;
+}
+
+/* 1 when obj[key] is "Established", else 0 (also when missing). */
+static bool neighbor_up(struct json_object *n, const char *key, int64_t *v)
+{
+	const char *st = get_str(n, key);
+
+	*v = st && strcmp(st, "Established") == 0;
+	return true;
+}
+
+/* obj[key], a BGP state name, as BGP4-MIB's bgpPeerState; false if unknown. */
+static bool neighbor_state(struct json_object *n, const char *key, int64_t *v)
+{
+	static const char *const states[] = { "Idle", "Connect", "Active", "OpenSent",
+					      "OpenConfirm", "Established" };
+	const char *st = get_str(n, key);
+
+	for (size_t i = 0; st && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(st, states[i]) == 0) {
+			*v = (int64_t)i + 1;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Families with one sample per BGP neighbor (labels neighbor, tunnel):
+ * the value of key read by fn, skipped when fn returns false.
+ */
+static void per_neighbor(struct emitter *e, const struct family *f,
+			 struct json_object *list, const char *key,
+			 bool (*fn)(struct json_object *n, const char *key, int64_t *v))
 {
 	int64_t v;
 
 	for (size_t i = 0; i < array_len(list); i++) {
 		struct json_object *n = json_object_array_get_idx(list, i);
-		const char *addr = get_str(n, "address"), *st = get_str(n, "state");
-		const char *tun = get_str(n, "tunnel");
+		const char *addr = get_str(n, "address"), *tun = get_str(n, "tunnel");
 
-		if (!addr)
-			continue;
-		sample(e, &f_bgp_up, st && strcmp(st, "Established") == 0,
-		       (const char *const[]){ "neighbor", addr, "tunnel", tun ? tun : "", NULL });
+		if (addr && fn(n, key, &v))
+			sample(e, f, v, (const char *const[]){ "neighbor", addr,
+			       "tunnel", tun ? tun : "", NULL });
 	}
+}
+
+/* Counters with one sample per BGP neighbor and direction. */
+static void per_neighbor_direction(struct emitter *e, const struct family *f,
+				   struct json_object *list, const char *in_key,
+				   const char *out_key)
+{
+	int64_t in, out;
+
 	for (size_t i = 0; i < array_len(list); i++) {
 		struct json_object *n = json_object_array_get_idx(list, i);
 		const char *addr = get_str(n, "address"), *tun = get_str(n, "tunnel");
 
-		if (addr && get_int(n, "prefixes_received", &v))
-			sample(e, &f_bgp_prefixes, v, (const char *const[]){
-			       "neighbor", addr, "tunnel", tun ? tun : "", NULL });
+		if (!addr || !get_int(n, in_key, &in) || !get_int(n, out_key, &out))
+			continue;
+		sample(e, f, in, (const char *const[]){ "neighbor", addr,
+		       "tunnel", tun ? tun : "", "direction", "in", NULL });
+		sample(e, f, out, (const char *const[]){ "neighbor", addr,
+		       "tunnel", tun ? tun : "", "direction", "out", NULL });
 	}
+}
+
+/* cgw_bgp_neighbor_info: what is not a number, as labels (those it has). */
+static void neighbor_info(struct emitter *e, struct json_object *list)
+{
+	for (size_t i = 0; i < array_len(list); i++) {
+		struct json_object *n = json_object_array_get_idx(list, i);
+		const char *addr = get_str(n, "address"), *tun = get_str(n, "tunnel");
+		const char *name = get_str(n, "name"), *type = get_str(n, "type");
+		const char *labels[13] = { "neighbor", addr, "tunnel", tun ? tun : "",
+					   "name", name };
+		char ras[24], las[24];
+		size_t k = 6;
+		int64_t v;
+
+		if (!addr || !name)
+			continue;
+		if (type) {
+			labels[k++] = "type";
+			labels[k++] = type;
+		}
+		if (get_int(n, "remote_as", &v)) {
+			snprintf(ras, sizeof(ras), "%" PRId64, v);
+			labels[k++] = "remote_as";
+			labels[k++] = ras;
+		}
+		if (get_int(n, "local_as", &v)) {
+			snprintf(las, sizeof(las), "%" PRId64, v);
+			labels[k++] = "local_as";
+			labels[k++] = las;
+		}
+		labels[k] = NULL;
+		sample(e, &f_bgp_info, 1, labels);
+	}
+}
+
+static void neighbors(struct emitter *e, struct json_object *list)
+{
+	per_neighbor(e, &f_bgp_up, list, "state", neighbor_up);
+	per_neighbor(e, &f_bgp_session_up, list, "state", neighbor_up);
+	per_neighbor(e, &f_bgp_state, list, "state", neighbor_state);
+	neighbor_info(e, list);
+	per_neighbor(e, &f_bgp_uptime, list, "uptime", get_int);
+	per_neighbor(e, &f_bgp_established, list, "established_count", get_int);
+	per_neighbor(e, &f_bgp_prefixes, list, "prefixes_received", get_int);
+	per_neighbor(e, &f_bgp_accepted, list, "prefixes_accepted", get_int);
+	per_neighbor(e, &f_bgp_best, list, "prefixes_best", get_int);
+	per_neighbor(e, &f_bgp_advertised, list, "prefixes_advertised", get_int);
+	per_neighbor(e, &f_bgp_out_limited, list, "max_prefix_out_hit", get_bool);
+	per_neighbor_direction(e, &f_bgp_messages, list, "messages_in", "messages_out");
+	per_neighbor_direction(e, &f_bgp_updates, list, "updates_in", "updates_out");
 }
 
 int metrics_print(struct json_object *st, FILE *out)

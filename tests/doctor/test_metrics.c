@@ -1,6 +1,6 @@
 /*
- * cgwctl metrics: a canned status (the shape daemon/daemon.c, tunnels.c
- * and ike/ike.c build) in, exact Prometheus text out; the control-socket
+ * cgwctl metrics: a canned status (the shape daemon/daemon.c, tunnels.c,
+ * ike/ike.c and bgp/speaker.c build) in, exact Prometheus text out; the control-socket
  * client against a one-shot fake cgwd. `test_metrics --dump` prints the
  * canned exposition for `promtool check metrics`.
  */
@@ -49,10 +49,26 @@ static const char status_json[] =
 	"      \"ike_sas\": [ { \"state\": \"INIT_SENT\", \"children\": [] } ],"
 	"      \"reason\": \"no answer\", \"state\": \"connecting\" } ],"
 	"  \"neighbors\": ["
-	"    { \"name\": \"aws-1\", \"address\": \"169.254.10.1\", \"remote_as\": 64512,"
-	"      \"state\": \"Established\", \"tunnel\": \"aws-1\", \"prefixes_received\": 3 },"
+	"    { \"name\": \"aws-1\", \"tunnel\": \"aws-1\", \"address\": \"169.254.10.1\","
+	"      \"local_address\": \"169.254.10.2\", \"remote_as\": 64512, \"local_as\": 65000,"
+	"      \"type\": \"ebgp\", \"state\": \"Established\", \"uptime\": 600,"
+	"      \"hold_time\": 30, \"keepalive\": 10, \"router_id\": \"169.254.10.1\","
+	"      \"graceful_restart\": true, \"prefixes_received\": 3, \"prefixes_accepted\": 3,"
+	"      \"prefixes_best\": 2, \"prefixes_stale\": 0, \"prefixes_advertised\": 1,"
+	"      \"max_prefix_in\": 5000, \"max_prefix_out\": 100, \"max_prefix_out_hit\": false,"
+	"      \"established_count\": 2, \"messages_in\": 120, \"messages_out\": 118,"
+	"      \"updates_in\": 3, \"updates_out\": 1 },"
+	"    { \"name\": \"core\", \"address\": \"10.0.0.1\", \"port\": 1179,"
+	"      \"remote_as\": 65000, \"local_as\": 65000, \"type\": \"ibgp\","
+	"      \"state\": \"Active\", \"hold_time\": 90, \"down_for\": 310,"
+	"      \"prefixes_received\": 0, \"prefixes_accepted\": 0, \"prefixes_best\": 0,"
+	"      \"prefixes_stale\": 0, \"prefixes_advertised\": 0, \"max_prefix_in\": 0,"
+	"      \"max_prefix_out\": 1, \"max_prefix_out_hit\": true, \"established_count\": 1,"
+	"      \"messages_in\": 5, \"messages_out\": 7, \"updates_in\": 1, \"updates_out\": 0,"
+	"      \"last_error\": \"hold timer expired (90 s without a message)\" },"
 	"    { \"name\": \"odd\", \"address\": \"169.254.11.1\", \"remote_as\": 64512,"
-	"      \"state\": \"Idle\", \"tunnel\": \"odd\" } ] }";
+	"      \"state\": \"Idle\", \"tunnel\": \"odd\", \"reason\": \"waiting for the tunnel\" },"
+	"    { \"name\": \"new\", \"address\": \"10.0.0.2\", \"state\": \"Bogus\" } ] }";
 
 static const char expected[] =
 	"# HELP cgw_up 1 when cgwd answered the status request, 0 when it could not be reached\n"
@@ -104,10 +120,65 @@ static const char expected[] =
 	"# HELP cgw_bgp_neighbor_up 1 when the BGP session is Established, else 0\n"
 	"# TYPE cgw_bgp_neighbor_up gauge\n"
 	"cgw_bgp_neighbor_up{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 1\n"
+	"cgw_bgp_neighbor_up{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
 	"cgw_bgp_neighbor_up{neighbor=\"169.254.11.1\",tunnel=\"odd\"} 0\n"
+	"cgw_bgp_neighbor_up{neighbor=\"10.0.0.2\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_session_up 1 when the BGP session is Established, else 0\n"
+	"# TYPE cgw_bgp_session_up gauge\n"
+	"cgw_bgp_session_up{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 1\n"
+	"cgw_bgp_session_up{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
+	"cgw_bgp_session_up{neighbor=\"169.254.11.1\",tunnel=\"odd\"} 0\n"
+	"cgw_bgp_session_up{neighbor=\"10.0.0.2\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_state BGP session state as BGP4-MIB bgpPeerState: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established\n"
+	"# TYPE cgw_bgp_state gauge\n"
+	"cgw_bgp_state{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 6\n"
+	"cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 3\n"
+	"cgw_bgp_state{neighbor=\"169.254.11.1\",tunnel=\"odd\"} 1\n"
+	"# HELP cgw_bgp_neighbor_info The BGP neighbor's name, type (ebgp, ibgp) and ASes, as labels; always 1\n"
+	"# TYPE cgw_bgp_neighbor_info gauge\n"
+	"cgw_bgp_neighbor_info{neighbor=\"169.254.10.1\",tunnel=\"aws-1\",name=\"aws-1\",type=\"ebgp\",remote_as=\"64512\",local_as=\"65000\"} 1\n"
+	"cgw_bgp_neighbor_info{neighbor=\"10.0.0.1\",tunnel=\"\",name=\"core\",type=\"ibgp\",remote_as=\"65000\",local_as=\"65000\"} 1\n"
+	"cgw_bgp_neighbor_info{neighbor=\"169.254.11.1\",tunnel=\"odd\",name=\"odd\",remote_as=\"64512\"} 1\n"
+	"cgw_bgp_neighbor_info{neighbor=\"10.0.0.2\",tunnel=\"\",name=\"new\"} 1\n"
+	"# HELP cgw_bgp_session_established_seconds Seconds since the BGP session was established (Established sessions only)\n"
+	"# TYPE cgw_bgp_session_established_seconds gauge\n"
+	"cgw_bgp_session_established_seconds{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 600\n"
+	"# HELP cgw_bgp_established_total Times the BGP session reached Established\n"
+	"# TYPE cgw_bgp_established_total counter\n"
+	"cgw_bgp_established_total{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 2\n"
+	"cgw_bgp_established_total{neighbor=\"10.0.0.1\",tunnel=\"\"} 1\n"
 	"# HELP cgw_bgp_prefixes_received Prefixes received from the BGP neighbor\n"
 	"# TYPE cgw_bgp_prefixes_received gauge\n"
-	"cgw_bgp_prefixes_received{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 3\n";
+	"cgw_bgp_prefixes_received{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 3\n"
+	"cgw_bgp_prefixes_received{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_prefixes_accepted Prefixes received from the BGP neighbor and usable (no AS path loop)\n"
+	"# TYPE cgw_bgp_prefixes_accepted gauge\n"
+	"cgw_bgp_prefixes_accepted{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 3\n"
+	"cgw_bgp_prefixes_accepted{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_prefixes_best Prefixes for which a path from the BGP neighbor is the chosen one\n"
+	"# TYPE cgw_bgp_prefixes_best gauge\n"
+	"cgw_bgp_prefixes_best{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 2\n"
+	"cgw_bgp_prefixes_best{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_prefixes_advertised Prefixes announced to the BGP neighbor\n"
+	"# TYPE cgw_bgp_prefixes_advertised gauge\n"
+	"cgw_bgp_prefixes_advertised{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 1\n"
+	"cgw_bgp_prefixes_advertised{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"
+	"# HELP cgw_bgp_max_prefix_out_reached 1 when more prefixes than max-prefix-out are to be announced (the rest are not), else 0\n"
+	"# TYPE cgw_bgp_max_prefix_out_reached gauge\n"
+	"cgw_bgp_max_prefix_out_reached{neighbor=\"169.254.10.1\",tunnel=\"aws-1\"} 0\n"
+	"cgw_bgp_max_prefix_out_reached{neighbor=\"10.0.0.1\",tunnel=\"\"} 1\n"
+	"# HELP cgw_bgp_messages_total BGP messages received (in) from and sent (out) to the neighbor\n"
+	"# TYPE cgw_bgp_messages_total counter\n"
+	"cgw_bgp_messages_total{neighbor=\"169.254.10.1\",tunnel=\"aws-1\",direction=\"in\"} 120\n"
+	"cgw_bgp_messages_total{neighbor=\"169.254.10.1\",tunnel=\"aws-1\",direction=\"out\"} 118\n"
+	"cgw_bgp_messages_total{neighbor=\"10.0.0.1\",tunnel=\"\",direction=\"in\"} 5\n"
+	"cgw_bgp_messages_total{neighbor=\"10.0.0.1\",tunnel=\"\",direction=\"out\"} 7\n"
+	"# HELP cgw_bgp_updates_total BGP UPDATE messages received (in) from and sent (out) to the neighbor\n"
+	"# TYPE cgw_bgp_updates_total counter\n"
+	"cgw_bgp_updates_total{neighbor=\"169.254.10.1\",tunnel=\"aws-1\",direction=\"in\"} 3\n"
+	"cgw_bgp_updates_total{neighbor=\"169.254.10.1\",tunnel=\"aws-1\",direction=\"out\"} 1\n"
+	"cgw_bgp_updates_total{neighbor=\"10.0.0.1\",tunnel=\"\",direction=\"in\"} 1\n"
+	"cgw_bgp_updates_total{neighbor=\"10.0.0.1\",tunnel=\"\",direction=\"out\"} 0\n";
 
 static char *render(struct json_object *st)
 {
@@ -160,6 +231,46 @@ static void test_sparse(void **state)
 	assert_null(strstr(out, "cgw_bgp"));
 	free(out);
 	json_object_put(st);
+}
+
+/* cgw_bgp_state: BGP4-MIB's bgpPeerState numbers, unknown names left out. */
+static void test_bgp_states(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *line;	/* NULL: no cgw_bgp_state sample */
+	} cases[] = {
+		{ "Idle", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 1\n" },
+		{ "Connect", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 2\n" },
+		{ "Active", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 3\n" },
+		{ "OpenSent", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 4\n" },
+		{ "OpenConfirm", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 5\n" },
+		{ "Established", "cgw_bgp_state{neighbor=\"10.0.0.1\",tunnel=\"\"} 6\n" },
+		{ "established", NULL },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *st = json_object_new_object(), *list = json_object_new_array();
+		struct json_object *n = json_object_new_object();
+		char *out;
+
+		json_object_object_add(n, "name", json_object_new_string("core"));
+		json_object_object_add(n, "address", json_object_new_string("10.0.0.1"));
+		json_object_object_add(n, "state", json_object_new_string(cases[i].name));
+		json_object_array_add(list, n);
+		json_object_object_add(st, "neighbors", list);
+		out = render(st);
+		if (cases[i].line)
+			assert_non_null(strstr(out, cases[i].line));
+		else
+			assert_null(strstr(out, "cgw_bgp_state{"));
+		assert_non_null(strstr(out, strcmp(cases[i].name, "Established") == 0 ?
+			"cgw_bgp_session_up{neighbor=\"10.0.0.1\",tunnel=\"\"} 1\n" :
+			"cgw_bgp_session_up{neighbor=\"10.0.0.1\",tunnel=\"\"} 0\n"));
+		free(out);
+		json_object_put(st);
+	}
 }
 
 /* ---- the client, against a fake cgwd ---- */
@@ -248,6 +359,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_canned_status),
 		cmocka_unit_test(test_down),
 		cmocka_unit_test(test_sparse),
+		cmocka_unit_test(test_bgp_states),
 		cmocka_unit_test(test_fetch),
 		cmocka_unit_test(test_unreachable),
 	};
