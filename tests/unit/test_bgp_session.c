@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bgp/speaker-int.h"
@@ -343,6 +344,51 @@ static void test_collision(void **state)
 	}
 }
 
+static bool stale_routes(void *arg)
+{
+	struct rib_peer_counts rc = { 0 };
+	struct bgp_peer *p = peer_of(arg);
+
+	if (p->rp)
+		rib_peer_counts(p->rp, &rc);
+	return !p->est && rc.stale > 0;
+}
+
+static bool fresh_again(void *arg)
+{
+	struct rib_peer_counts rc = { 0 };
+	struct bgp_peer *p = peer_of(arg);
+
+	if (p->rp)
+		rib_peer_counts(p->rp, &rc);
+	return p->est && rc.stale == 0 && rc.received == 2;
+}
+
+/* RFC 4724 helper: the TCP session dies without a NOTIFICATION (the peer
+ * restarts): its routes stay, stale, until it is back and sends End-of-RIB. */
+static void test_graceful_restart_helper(void **state)
+{
+	struct want_routes w0 = { &v[0], 2 };
+
+	side_start(&v[0], 1, 65000, 64512, "", "");
+	/* the peer says it keeps forwarding for 30 s over a restart */
+	side_start(&v[1], 2, 64512, 65000,
+		   "network = 10.2.0.0/24, 10.2.1.0/24\nrestart-time = 30s\n",
+		   "export = local\n");
+	assert_true(run_until(both_established, v, 10));
+	assert_true(run_until(has_routes, &w0, 5));
+	assert_true(peer_of(&v[0])->peer_gr);
+	assert_int_equal(peer_of(&v[0])->peer_gr_time, 30);
+
+	/* the peer's TCP goes away without a word */
+	shutdown(peer_of(&v[1])->est->fd, SHUT_RDWR);
+	assert_true(run_until(stale_routes, &v[0], 5));
+	assert_int_equal(kernel_routes(&v[0]), 2);	/* still forwarding */
+	assert_true(run_until(fresh_again, &v[0], 10));
+	assert_int_equal(kernel_routes(&v[0]), 2);
+	assert_int_equal(peer_of(&v[0])->established_count, 2);
+}
+
 static void test_reset_and_status(void **state)
 {
 	struct json_object *arr = json_object_new_array(), *o, *x;
@@ -396,6 +442,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_peer_as, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_graceful_restart_helper, setup, teardown),
 	};
 
 	log_init("test_bgp_session", getenv("CGW_TEST_VERBOSE") ? 1 : -1);
