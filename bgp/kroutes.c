@@ -1,9 +1,9 @@
 /*
  * The local routes to export: [bgp] network prefixes (always, or while a
  * kernel route to exactly that prefix exists, like FRR's network
- * statement with its import check) and redistributed kernel routes
- * (connected, static, other daemons'), read with one rtnetlink dump of
- * the main table. Our own routes (protocol 186) and routes through the
+ * statement with its import check: one RTM_F_FIB_MATCH lookup per
+ * network) and redistributed kernel routes (connected, static, other
+ * daemons'), read with one rtnetlink dump of the main table. Our own routes (protocol 186) and routes through the
  * tunnels' VTIs are never taken: that would send AWS its own routes or
  * the inside /30s.
  */
@@ -176,6 +176,87 @@ out:
 	return r;
 }
 
+/*
+ * Is there a kernel route to exactly n (not ours, not via a VTI)? One
+ * RTM_GETROUTE with RTM_F_FIB_MATCH: the kernel answers with the FIB
+ * entry that matches n's address, so a table of 100,000 BGP routes costs
+ * nothing here. 1 yes, 0 no, -errno.
+ */
+struct match {
+	const struct cgw_prefix *n;
+	const struct scan *s;
+	bool found;
+};
+
+static int match_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct match *m = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	uint32_t table, dst = 0;
+	unsigned oif = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
+	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) >= 4 ?
+		mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) >= 4)
+		memcpy(&dst, mnl_attr_get_payload(tb[RTA_DST]), 4);
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) >= 4)
+		oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	m->found = rtm->rtm_type == RTN_UNICAST && table == RT_TABLE_MAIN &&
+		rtm->rtm_protocol != FIB_RTPROT_BGP && !via_vti(m->s, oif) &&
+		rtm->rtm_dst_len == m->n->len && dst == m->n->addr.v4.s_addr;
+	return MNL_CB_OK;
+}
+
+static int network_present(struct mnl_socket *nl, const struct scan *s,
+			   const struct cgw_prefix *n, unsigned seq)
+{
+	char buf[8192];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct match m = { .n = n, .s = s };
+	ssize_t r;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put(nlh, RTA_DST, 4, &n->addr.v4);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (r < 0)
+		return -errno;
+	/* no route at all: an error reply (ENETUNREACH), i.e. not present */
+	mnl_cb_run(buf, (size_t)r, seq, mnl_socket_get_portid(nl), match_cb, &m);
+	return m.found;
+}
+
+static int networks_present(struct scan *s)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	unsigned seq = (unsigned)time(NULL);
+	int r = 0;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		r = -errno;
+	for (size_t i = 0; r >= 0 && i < s->bc->n_networks; i++) {
+		r = network_present(nl, s, &s->bc->networks[i], seq + (unsigned)i);
+		if (r > 0)
+			s->network_seen[i] = true;
+	}
+	mnl_socket_close(nl);
+	return r < 0 ? r : 0;
+}
+
 static int local_cmp(const void *a, const void *b)
 {
 	const struct bgp_local *x = a, *y = b;
@@ -192,8 +273,7 @@ int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
 		     size_t n_vti, struct bgp_local **out, size_t *n_out)
 {
 	struct scan s = { .bc = bc, .vti = vti_ifindex, .n_vti = n_vti };
-	bool need_dump = bc->redistribute ||
-		(bc->n_networks && bc->network_mode == CGW_NETWORK_PRESENT);
+	bool need_dump = bc->redistribute != 0;
 	size_t k = 0;
 	int r = 0;
 
@@ -201,7 +281,9 @@ int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
 	if (!s.network_seen)
 		return -ENOMEM;
 	if (need_dump)
-		r = dump_main(&s);
+		r = dump_main(&s);	/* sees the networks too */
+	else if (bc->n_networks && bc->network_mode == CGW_NETWORK_PRESENT)
+		r = networks_present(&s);
 	for (size_t i = 0; r == 0 && i < bc->n_networks; i++)
 		if (bc->network_mode == CGW_NETWORK_ALWAYS || s.network_seen[i])
 			r = add_local(&s, &bc->networks[i], BGP_ORIGIN_IGP);
