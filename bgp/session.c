@@ -566,6 +566,33 @@ static int on_keepalive(struct bgp_conn *c, const struct bgp_frame *f)
 	return 0;
 }
 
+#define LOG_BURST 10.0
+#define LOG_REFILL 6.0
+
+/* Log an UPDATE error, at most LOG_BURST lines then one per LOG_REFILL s. */
+static void update_error_log(struct bgp_peer *p, const struct bgp_result *res)
+{
+	double t = now(p);
+
+	if (p->log_at == 0)
+		p->log_tokens = LOG_BURST;
+	else
+		p->log_tokens += (t - p->log_at) / LOG_REFILL;
+	if (p->log_tokens > LOG_BURST)
+		p->log_tokens = LOG_BURST;
+	p->log_at = t;
+	if (p->log_tokens < 1) {
+		p->log_suppressed++;
+		return;
+	}
+	p->log_tokens -= 1;
+	if (p->log_suppressed) {
+		log_warnx("%s: %u more UPDATE errors not logged", p->name, p->log_suppressed);
+		p->log_suppressed = 0;
+	}
+	bgp_result_log(p->name, res);
+}
+
 static int on_update(struct bgp_conn *c, const struct bgp_frame *f)
 {
 	struct bgp_peer *p = c->peer;
@@ -588,8 +615,10 @@ static int on_update(struct bgp_conn *c, const struct bgp_frame *f)
 		bgp_notif_set(&n, BGP_ERR_CEASE, BGP_SUB_CEASE_OUT_OF_RESOURCES);
 		return conn_error(c, &n, "out of memory");
 	}
-	if (res.action != BGP_ACT_NONE)
-		bgp_result_log(p->name, &res);
+	if (res.action != BGP_ACT_NONE) {
+		p->errors_7606++;
+		update_error_log(p, &res);
+	}
 	if (res.action == BGP_ACT_WITHDRAW)
 		set_error(p, "treat-as-withdraw: %s", res.reason);
 	if (u.eor) {

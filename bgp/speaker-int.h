@@ -133,6 +133,12 @@ struct bgp_peer {
 	bool export_dirty;
 	bool out_limited;		/* max-prefix-out cut the export (logged once) */
 
+	/* RFC 7606 log lines a peer can trigger: a budget of LOG_BURST,
+	   refilled one per LOG_REFILL seconds; the rest counted */
+	double log_tokens, log_at;
+	unsigned log_suppressed;
+	uint64_t errors_7606;		/* UPDATEs with treat-as-withdraw or discard */
+
 	/* status */
 	double established_at, down_at;
 	unsigned established_count;

@@ -1142,6 +1142,7 @@ static struct json_object *peer_status(struct bgp_speaker *s, struct bgp_peer *p
 	json_int(o, "messages_out", (int64_t)p->msgs_out);
 	json_int(o, "updates_in", (int64_t)p->updates_in);
 	json_int(o, "updates_out", (int64_t)p->updates_out);
+	json_int(o, "update_errors", (int64_t)p->errors_7606);
 	if (p->last_error[0])
 		json_str(o, "last_error", p->last_error);
 	return o;

@@ -844,6 +844,9 @@ static void print_neighbor(struct json_object *n)
 	   strcmp(field(n, "established_count"), "1") == 0 ? "" : "s");
 	kv("Messages:", "%s in, %s out (UPDATE %s in, %s out)", field(n, "messages_in"),
 	   field(n, "messages_out"), field(n, "updates_in"), field(n, "updates_out"));
+	if (has(n, "update_errors") && strcmp(field(n, "update_errors"), "0") != 0)
+		kv("UPDATE errors:", "%s (RFC 7606 treat-as-withdraw or attribute discard)",
+		   field(n, "update_errors"));
 	if (has(n, "last_error"))
 		kv("Last error:", "%s", field(n, "last_error"));
 }
