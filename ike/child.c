@@ -316,8 +316,11 @@ int child_packets(struct child_sa *c, uint64_t *in, uint64_t *out)
 	return 0;
 }
 
+/* Take c off its IKE SA's list; a rekey of it in flight forgets it. */
 void child_unlink(struct child_sa *c)
 {
+	if (c->ike->rekey.old == c)
+		c->ike->rekey.old = NULL;
 	for (struct child_sa **pp = &c->ike->children; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;

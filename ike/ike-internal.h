@@ -80,9 +80,14 @@ struct child_keying {
 	bool we_initiated;
 };
 
-/* Our CREATE_CHILD_SA rekey in flight (one at a time: window of one). */
+/* Our CREATE_CHILD_SA in flight (one at a time: window of one): a rekey
+ * of old, or a new CHILD SA (create) when the IKE SA has none left. */
 struct rekey_pending {
-	struct child_sa *old;
+	struct child_sa *old;		/* NULL once the peer deleted it meanwhile */
+	uint32_t old_spi;		/* old's inbound SPI, names it after that */
+	struct cgw_prefix ts_local, ts_remote;
+	unsigned rekeys;		/* old's count + 1, for the new SA */
+	bool create;
 	uint32_t spi_in;		/* allocated for the new SA */
 	uint8_t ni[IKE_NONCE_LEN];
 	struct ike_dh *dh;		/* PFS */
@@ -125,9 +130,10 @@ struct child_sa {
 	unsigned rekeys;
 	bool delete_queued;		/* DELETE to send once the window is free */
 	bool delete_sent;		/* DELETE in flight: gone when answered */
+	unsigned refusals;		/* our rekeys of it refused in a row */
 	/* Made by the peer's rekey of a child we were rekeying too (2.8.1):
 	 * the lower nonce of that exchange, to find the redundant pair. */
-	struct child_sa *collided_with;	/* the old child both sides rekeyed */
+	uint32_t collided_spi;		/* inbound SPI of the old child both rekeyed */
 	uint8_t min_nonce[IKE_NONCE_MAX];
 	size_t min_nonce_len;
 	double established;		/* ev_time() when installed */
@@ -170,6 +176,9 @@ struct ike_sa {
 	uint32_t pending_spi;		/* inbound SPI allocated for IKE_AUTH */
 	struct rekey_pending rekey;
 	struct ike_rekey_pending ike_rekey;
+	bool want_child;		/* create a CHILD SA once the window is free */
+	unsigned create_refusals;	/* new CHILD SA refused (TEMPORARY_FAILURE) */
+	ev_timer create_timer;
 	ev_timer ike_rekey_timer;
 	ev_timer gc_timer;		/* a replaced SA the peer never deletes */
 	double established;
@@ -211,7 +220,17 @@ struct ike {
 	struct ike_sa *sas;
 	uint8_t cookie_secret[32];	/* random per process (2.6) */
 	unsigned half_open;		/* responder SAs in INIT_DONE */
+	uint8_t test_nonce[8];		/* tests: first bytes of the next nonces */
+	unsigned n_test_nonce;
 };
+
+/* ike.c */
+/* A fresh nonce (2.10): random, unless a test queued its first byte. */
+void ike_nonce_new(struct ike *ike, uint8_t *buf, size_t len);
+/* Tests only: the next nonce this engine makes starts with first (the
+ * rest stays random), so rekey collisions are decided as a test wants.
+ * Up to 8 queued; -ENOSPC beyond. Not part of the public API (ike.h). */
+int ike_test_next_nonce(struct ike *ike, uint8_t first);
 
 /* sa.c */
 const char *ike_sa_state_name(enum ike_sa_state s);
@@ -230,10 +249,10 @@ void ike_sa_destroy(struct ike_sa *sa);
 struct ike_tunnel *ike_tunnel_by_remote(struct ike *ike, const struct sockaddr_in *remote);
 void ike_tunnel_child_changed(struct ike_tunnel *tun);
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
-void ike_tunnel_reinit_now(struct ike_tunnel *tun);
 int ike_tunnel_initiate(struct ike_tunnel *tun);
 int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local);
 bool ike_tunnel_has_other_sa(const struct ike_sa *sa);
+void ike_tunnel_reinit_now(struct ike_tunnel *tun);
 void ike_tunnel_dedupe(struct ike_sa *sa);
 void ike_log_sa(const struct ike_sa *sa, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -283,7 +302,11 @@ struct child_sa *child_by_spi_out(struct ike_sa *sa, uint32_t spi);
 struct child_sa *child_by_spi_in(struct ike_sa *sa, uint32_t spi);
 
 /* rekey.c */
+int ike_nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 int child_rekey_start(struct child_sa *old);
+int child_create_start(struct ike_sa *sa);
+void child_ensure(struct ike_sa *sa);
+bool child_delete_in_flight(const struct ike_sa *sa);
 void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void child_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void child_rekey_abort(struct ike_sa *sa);
@@ -336,6 +359,8 @@ void ike_timers_child_stop(struct child_sa *c);
 void ike_timers_out_deferred(struct child_sa *c);
 void ike_timers_ike_rekeyed(struct ike_sa *old);
 void ike_timers_ike_rekey_retry(struct ike_sa *sa);
+void ike_timers_child_rekey_retry(struct child_sa *c);
+void ike_timers_child_create_retry(struct ike_sa *sa);
 void ike_timers_tunnel_stop(struct ike_tunnel *tun);
 
 #endif

@@ -30,6 +30,23 @@ int ike_new(struct ike **out, struct ev_loop *loop, struct xfrm *x,
 	return 0;
 }
 
+void ike_nonce_new(struct ike *ike, uint8_t *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+	if (ike->n_test_nonce && len) {
+		buf[0] = ike->test_nonce[0];
+		memmove(ike->test_nonce, ike->test_nonce + 1, --ike->n_test_nonce);
+	}
+}
+
+int ike_test_next_nonce(struct ike *ike, uint8_t first)
+{
+	if (ike->n_test_nonce >= sizeof(ike->test_nonce))
+		return -ENOSPC;
+	ike->test_nonce[ike->n_test_nonce++] = first;
+	return 0;
+}
+
 static struct ike_tunnel *tunnel_find(struct ike *ike, const char *name)
 {
 	for (struct ike_tunnel *t = ike->tunnels; t; t = t->next)

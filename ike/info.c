@@ -11,7 +11,7 @@
 
 static void child_remove(struct ike_sa *sa, struct child_sa *c)
 {
-	child_unlink(c);
+	child_unlink(c);		/* our rekey of it, if any, is forgotten */
 	/* The peer deleted the SA a rekey replaced: it has the new one in
 	 * both directions now, so our outbound moves to it, before the old
 	 * outbound state goes: never a moment without one. */
@@ -22,8 +22,8 @@ static void child_remove(struct ike_sa *sa, struct child_sa *c)
 }
 
 /* The peer deletes CHILD SAs: answer with our inbound SPIs of the pairs. */
-static void delete_children(struct ike_sa *sa, const struct ike_delete *d,
-			    struct ike_chain *ch)
+static unsigned delete_children(struct ike_sa *sa, const struct ike_delete *d,
+				struct ike_chain *ch)
 {
 	uint8_t spis[4 * 16];
 	uint16_t n = 0;
@@ -38,6 +38,7 @@ static void delete_children(struct ike_sa *sa, const struct ike_delete *d,
 	}
 	if (n)
 		ike_put_delete(ch, IKE_PROTO_ESP, 4, n, (struct span){ spis, 4u * n });
+	return n;
 }
 
 void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
@@ -46,6 +47,7 @@ void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 	struct buf_writer w;
 	struct ike_chain ch;
 	bool delete_ike = false;
+	unsigned deleted = 0;
 
 	wr_init(&w, buf, sizeof(buf));
 	ike_chain_init(&ch, &w);
@@ -53,11 +55,14 @@ void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 		if (m->del[i].protocol == IKE_PROTO_IKE)
 			delete_ike = true;
 		else if (m->del[i].protocol == IKE_PROTO_ESP && !delete_ike)
-			delete_children(sa, &m->del[i], &ch);
+			deleted += delete_children(sa, &m->del[i], &ch);
 	}
 	if (delete_ike)
 		ike_chain_init(&ch, &w);	/* an empty answer (1.4.1) */
 	ike_send_response(sa, IKE_EXCH_INFORMATIONAL, m->hdr.msgid, &ch);
+	/* The last CHILD SA gone: a tunnel we keep up gets a new one. */
+	if (deleted && !delete_ike && sa->tun->conf->startup == CGW_STARTUP_START)
+		child_ensure(sa);
 	if (delete_ike) {
 		if (sa->state != IKE_SA_REKEYED) {
 			snprintf(sa->tun->last_error, sizeof(sa->tun->last_error),

@@ -149,7 +149,7 @@ int ike_init_start(struct ike_sa *sa)
 	if (r < 0)
 		return r;
 	sa->ni_len = IKE_NONCE_LEN;
-	randombytes_buf(sa->ni, sa->ni_len);
+	ike_nonce_new(sa->ike, sa->ni, sa->ni_len);
 	r = new_dh(sa, t->ike.p[0].dh[0].id);
 	if (r < 0)
 		return r;
@@ -316,7 +316,7 @@ static int responder_setup(struct ike_sa *sa, const struct ike_path *path, bool 
 	sa->ni_len = m->nonce.len;
 	memcpy(sa->ni, m->nonce.p, m->nonce.len);
 	sa->nr_len = IKE_NONCE_LEN;
-	randombytes_buf(sa->nr, sa->nr_len);
+	ike_nonce_new(sa->ike, sa->nr, sa->nr_len);
 	r = new_dh(sa, sa->chosen.dh[0].id);
 	if (r < 0)
 		return r;

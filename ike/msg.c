@@ -138,6 +138,8 @@ static void request_window_free(struct ike_sa *sa)
 {
 	if (!sa->req.active && sa->state == IKE_SA_ESTABLISHED)
 		child_send_queued_deletes(sa);
+	if (!sa->req.active && sa->want_child)
+		child_ensure(sa);
 }
 
 int ike_send_response(struct ike_sa *sa, uint8_t exchange, uint32_t msgid,
@@ -220,6 +222,21 @@ static bool decrypt_inner(struct ike_sa *sa, struct ike_msg *m, uint8_t *copy,
 	return true;
 }
 
+static void refuse_request(struct ike_sa *sa, const struct ike_msg *m, uint16_t notify)
+{
+	uint8_t buf[256];
+	struct buf_writer w;
+	struct ike_chain ch;
+
+	wr_init(&w, buf, sizeof(buf));
+	ike_chain_init(&ch, &w);
+	ike_put_notify(&ch, 0, (struct span){ 0 }, notify, (struct span){ 0 });
+	ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
+	log_warnx("%s: %s request refused (%s) in state %s", sa->tun->conf->name,
+		  ike_exchange_name(m->hdr.exchange), ike_notify_name(notify),
+		  ike_sa_state_name(sa->state));
+}
+
 static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 {
 	switch (m->hdr.exchange) {
@@ -236,24 +253,16 @@ static void dispatch_request(struct ike_sa *sa, struct ike_msg *m)
 				ike_rekey_request_rcvd(sa, m);
 			else
 				child_rekey_request_rcvd(sa, m);
-			break;
+		} else if (sa->state == IKE_SA_REKEYED || sa->state == IKE_SA_DELETING) {
+			/* An IKE SA we are closing (2.25.1, 2.25.2). */
+			refuse_request(sa, m, IKE_N_TEMPORARY_FAILURE);
+		} else {
+			refuse_request(sa, m, IKE_N_NO_ADDITIONAL_SAS);
 		}
-		__attribute__((fallthrough));
-	default: {
-		uint8_t buf[256];
-		struct buf_writer w;
-		struct ike_chain ch;
-
-		wr_init(&w, buf, sizeof(buf));
-		ike_chain_init(&ch, &w);
-		ike_put_notify(&ch, 0, (struct span){ 0 }, IKE_N_NO_ADDITIONAL_SAS,
-			       (struct span){ 0 });
-		ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
-		log_warnx("%s: %s request refused (NO_ADDITIONAL_SAS) in state %s",
-			  sa->tun->conf->name, ike_exchange_name(m->hdr.exchange),
-			  ike_sa_state_name(sa->state));
 		break;
-	}
+	default:
+		refuse_request(sa, m, IKE_N_NO_ADDITIONAL_SAS);
+		break;
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * CHILD SA rekeying with CREATE_CHILD_SA (RFC 7296 1.3.3, 2.8), both
+ * CHILD SAs made with CREATE_CHILD_SA (RFC 7296 1.3.1-1.3.3, 2.8), both
  * roles, make-before-break:
  *   we rekey:   new inbound SA installed before the request goes out (its
  *               SPI allocated), new outbound once the response is in, then
@@ -7,7 +7,10 @@
  *   peer rekeys: new inbound installed when we answer, new outbound only
  *               once the peer deletes the old pair (it then surely has the
  *               new inbound) or after a few seconds at the latest.
- * So no packet meets a missing SA. Collisions (2.8.1) are the next step.
+ * So no packet meets a missing SA. A new CHILD SA (no REKEY_SA) is made
+ * when an IKE SA has none left: the peer deleted the last one, or did not
+ * know the one we tried to rekey. Collisions (2.8.1, 2.25.1) are resolved
+ * here; see the table in ike-internal.h.
  */
 #include "ike/ike-internal.h"
 
@@ -46,25 +49,75 @@ static uint16_t pfs_group(const struct cgw_tunnel_conf *t)
 	return t->esp.p[0].n_dh ? t->esp.p[0].dh[0].id : 0;
 }
 
-/* ---- we rekey ---- */
-
-int child_rekey_start(struct child_sa *old)
+/* Lower of two nonces as RFC 7296 2.8.1 compares them: octet by octet,
+ * and a nonce that ends first is the lower one. -1, 0, 1. */
+int ike_nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	struct ike_sa *sa = old->ike;
+	int r = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (r)
+		return r < 0 ? -1 : 1;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static void lower_nonce(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+			const uint8_t **out, size_t *out_len)
+{
+	bool first = ike_nonce_cmp(a, alen, b, blen) <= 0;
+
+	*out = first ? a : b;
+	*out_len = first ? alen : blen;
+}
+
+/* A CHILD SA that carries or will carry the tunnel's traffic. */
+static bool child_live(const struct child_sa *c)
+{
+	return c->state == CHILD_SA_CREATING || c->state == CHILD_SA_INSTALLED ||
+	       c->state == CHILD_SA_REKEYING;
+}
+
+static bool has_live_child(const struct ike_sa *sa, const struct child_sa *except)
+{
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		if (c != except && child_live(c))
+			return true;
+	return false;
+}
+
+bool child_delete_in_flight(const struct ike_sa *sa)
+{
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		if (c->delete_sent)
+			return true;
+	return false;
+}
+
+/* The child the peer's rekey made while we rekeyed old_spi too, if any. */
+static struct child_sa *collision_partner(struct ike_sa *sa, uint32_t old_spi)
+{
+	for (struct child_sa *c = sa->children; c && old_spi; c = c->next)
+		if (c->collided_spi == old_spi)
+			return c;
+	return NULL;
+}
+
+/* ---- we create or rekey ---- */
+
+/* CREATE_CHILD_SA for a new CHILD SA replacing old or, old NULL, a new
+ * one; sa->rekey holds it until answered. 0 or -errno. */
+static int send_create(struct ike_sa *sa, struct child_sa *old)
+{
 	struct rekey_pending *rk = &sa->rekey;
+	const struct cgw_tunnel_conf *t = sa->tun->conf;
 	struct cgw_proposals esp;
 	uint8_t buf[4096], pub[IKE_DH_PUBLIC_MAX];
 	size_t pub_len = sizeof(pub);
-	uint16_t group = pfs_group(sa->tun->conf);
+	uint16_t group = pfs_group(t);
 	struct buf_writer w;
 	struct ike_chain ch;
 	uint32_t spi_be;
 	int r;
 
-	if (sa->state != IKE_SA_ESTABLISHED || old->state != CHILD_SA_INSTALLED)
-		return -EINVAL;
-	if (sa->req.active || rk->active)
-		return -EBUSY;
 	memset(rk, 0, sizeof(*rk));
 	r = child_alloc_spi(sa, &rk->spi_in);
 	if (r < 0)
@@ -72,31 +125,85 @@ int child_rekey_start(struct child_sa *old)
 	if (group && ((r = ike_dh_new(group, &rk->dh)) < 0 ||
 		      (r = ike_dh_public(rk->dh, pub, &pub_len)) < 0))
 		goto fail;
-	randombytes_buf(rk->ni, sizeof(rk->ni));
-	ike_esp_proposals(&sa->tun->conf->esp, false, &esp);
+	ike_nonce_new(sa->ike, rk->ni, sizeof(rk->ni));
+	rk->ts_local = old ? old->ts_local : t->local_ts[0];
+	rk->ts_remote = old ? old->ts_remote : t->remote_ts[0];
+	ike_esp_proposals(&t->esp, false, &esp);
 	spi_be = htonl(rk->spi_in);
 	wr_init(&w, buf, sizeof(buf));
 	ike_chain_init(&ch, &w);
-	put_rekey_notify(&ch, old->spi_in);
+	if (old)
+		put_rekey_notify(&ch, old->spi_in);
 	ike_put_sa(&ch, &esp, IKE_PROTO_ESP, (struct span){ (uint8_t *)&spi_be, 4 });
 	ike_put_nonce(&ch, (struct span){ rk->ni, sizeof(rk->ni) });
 	if (group)
 		ike_put_ke(&ch, group, (struct span){ pub, pub_len });
-	put_ts_one(&ch, IKE_PL_TSI, &old->ts_local);
-	put_ts_one(&ch, IKE_PL_TSR, &old->ts_remote);
+	put_ts_one(&ch, IKE_PL_TSI, &rk->ts_local);
+	put_ts_one(&ch, IKE_PL_TSR, &rk->ts_remote);
 	r = ike_send_request(sa, IKE_EXCH_CREATE_CHILD_SA, &ch);
 	if (r < 0)
 		goto fail;
 	rk->old = old;
+	rk->old_spi = old ? old->spi_in : 0;
+	rk->rekeys = old ? old->rekeys + 1 : 0;
+	rk->create = !old;
 	rk->active = true;
-	child_sa_set_state(old, CHILD_SA_REKEYING, "rekey sent");
 	return 0;
 fail:
+	child_release_spi(sa, rk->spi_in);
 	ike_dh_free(rk->dh);
-	rk->dh = NULL;
+	memset(rk, 0, sizeof(*rk));
 	return r;
 }
 
+int child_rekey_start(struct child_sa *old)
+{
+	struct ike_sa *sa = old->ike;
+	int r;
+
+	if (sa->state != IKE_SA_ESTABLISHED || old->state != CHILD_SA_INSTALLED)
+		return -EINVAL;
+	if (sa->req.active || sa->rekey.active || sa->ike_rekey.active)
+		return -EBUSY;
+	r = send_create(sa, old);
+	if (r == 0)
+		child_sa_set_state(old, CHILD_SA_REKEYING, "rekey sent");
+	return r;
+}
+
+int child_create_start(struct ike_sa *sa)
+{
+	int r;
+
+	if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_REKEYING)
+		return -EINVAL;
+	if (sa->req.active || sa->rekey.active || sa->ike_rekey.active)
+		return -EBUSY;
+	r = send_create(sa, NULL);
+	if (r == 0)
+		ike_log_sa(sa, "no CHILD SA left: creating one");
+	return r;
+}
+
+/* The IKE SA should carry a CHILD SA and has none: create one now, or
+ * as soon as the request window is free (msg.c asks again then). */
+void child_ensure(struct ike_sa *sa)
+{
+	int r;
+
+	sa->want_child = false;
+	if ((sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_REKEYING) ||
+	    has_live_child(sa, NULL))
+		return;
+	r = child_create_start(sa);	/* -EBUSY while we rekey the IKE SA */
+	if (r == -EBUSY)
+		sa->want_child = true;
+	else if (r < 0)
+		ike_log_sa(sa, "cannot create a CHILD SA: %s", strerror(-r));
+}
+
+/* Our request is over, answered or not: forget it, give back its SPI
+ * if no CHILD SA came of it, and put old back if it is still ours. */
 void child_rekey_abort(struct ike_sa *sa)
 {
 	struct rekey_pending *rk = &sa->rekey;
@@ -104,7 +211,10 @@ void child_rekey_abort(struct ike_sa *sa)
 	if (rk->active)
 		child_release_spi(sa, rk->spi_in);
 	if (rk->old && rk->old->state == CHILD_SA_REKEYING)
-		child_sa_set_state(rk->old, CHILD_SA_INSTALLED, "rekey failed");
+		child_sa_set_state(rk->old, CHILD_SA_INSTALLED, "rekey not done");
+	for (struct child_sa *c = sa->children; c && rk->old_spi; c = c->next)
+		if (c->collided_spi == rk->old_spi)
+			c->collided_spi = 0;
 	ike_dh_free(rk->dh);
 	memset(rk, 0, sizeof(*rk));
 }
@@ -149,52 +259,32 @@ void child_send_queued_deletes(struct ike_sa *sa)
 			}
 }
 
-/* Lower of two nonces as RFC 7296 2.8.1 compares them: -1, 0, 1. */
-static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	int r = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (r)
-		return r < 0 ? -1 : 1;
-	return alen < blen ? -1 : alen > blen;
-}
-
-static void lower_nonce(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-			const uint8_t **out, size_t *out_len)
-{
-	bool first = nonce_cmp(a, alen, b, blen) <= 0;
-
-	*out = first ? a : b;
-	*out_len = first ? alen : blen;
-}
-
 /*
- * Both ends rekeyed old at once: two new pairs. The one made with the
- * lowest of the four nonces is redundant and its initiator deletes it.
- * Ours is mine_new, made with (ni, nr); theirs is the child marked
- * collided_with old.
+ * Both ends rekeyed the CHILD SA old_spi names at once: two new pairs.
+ * The one made with the lowest of the four nonces is redundant and its
+ * initiator deletes it. Ours is mine, made with nn; theirs is the child
+ * marked with old_spi. false: there was no collision.
  */
-static void resolve_collision(struct ike_sa *sa, struct child_sa *old, struct child_sa *mine_new,
-			      const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len)
+static bool resolve_collision(struct ike_sa *sa, uint32_t old_spi, struct child_sa *mine,
+			      const struct ike_nonces *nn)
 {
+	struct child_sa *theirs = collision_partner(sa, old_spi);
 	const uint8_t *ours;
 	size_t ours_len;
 
-	for (struct child_sa *c = sa->children; c; c = c->next) {
-		if (c->collided_with != old || c == mine_new)
-			continue;
-		lower_nonce(ni, ni_len, nr, nr_len, &ours, &ours_len);
-		c->collided_with = NULL;
-		if (nonce_cmp(ours, ours_len, c->min_nonce, c->min_nonce_len) < 0) {
-			ike_log_sa(sa, "rekey collision: ours has the lowest nonce: deleting "
-				   "CHILD SA %08x/%08x", mine_new->spi_in, mine_new->spi_out);
-			child_send_delete(mine_new);
-		} else {
-			ike_log_sa(sa, "rekey collision: the peer's has the lowest nonce: it "
-				   "deletes CHILD SA %08x/%08x", c->spi_in, c->spi_out);
-		}
-		return;
+	if (!theirs || theirs == mine)
+		return false;
+	theirs->collided_spi = 0;
+	lower_nonce(nn->ni, nn->ni_len, nn->nr, nn->nr_len, &ours, &ours_len);
+	if (ike_nonce_cmp(ours, ours_len, theirs->min_nonce, theirs->min_nonce_len) < 0) {
+		ike_log_sa(sa, "rekey collision: ours has the lowest nonce: deleting "
+			   "CHILD SA %08x/%08x", mine->spi_in, mine->spi_out);
+		child_send_delete(mine);
+	} else {
+		ike_log_sa(sa, "rekey collision: the peer's has the lowest nonce: it "
+			   "deletes CHILD SA %08x/%08x", theirs->spi_in, theirs->spi_out);
 	}
+	return true;
 }
 
 static int rekey_gir(struct rekey_pending *rk, const struct ike_msg *m,
@@ -207,64 +297,120 @@ static int rekey_gir(struct rekey_pending *rk, const struct ike_msg *m,
 	return ike_dh_shared(rk->dh, m->ke.data.p, m->ke.data.len, gir);
 }
 
-static void rekey_response_ok(struct ike_sa *sa, struct ike_msg *m, struct child_sa *old)
+/* The peer made our CHILD SA: install it, retire what it replaces. */
+static void create_response_ok(struct ike_sa *sa, struct ike_msg *m)
 {
 	struct rekey_pending *rk = &sa->rekey;
+	struct child_sa *old = rk->old, *c;
+	struct cgw_prefix local = rk->ts_local, remote = rk->ts_remote;
 	struct cgw_proposals esp;
 	struct cgw_proposal chosen;
 	struct cgw_secret gir = { 0 };
 	struct span spi;
-	struct child_sa *c = NULL;
 
 	ike_esp_proposals(&sa->tun->conf->esp, false, &esp);
 	if (ike_check_chosen(&esp, &m->sa, IKE_PROTO_ESP, 0, &chosen, &spi) < 0 ||
-	    spi.len != 4 || rekey_gir(rk, m, &gir) < 0) {
-		ike_log_sa(sa, "CHILD SA rekey: unacceptable response: keeping the old SA");
+	    spi.len != 4 || rekey_gir(rk, m, &gir) < 0 ||
+	    (rk->create && child_narrow_ts(sa->tun->conf, &m->tsi, &m->tsr, false,
+					   &local, &remote) < 0)) {
+		ike_log_sa(sa, "CREATE_CHILD_SA: unacceptable response: %s",
+			   old ? "keeping the old SA" : "no new SA");
 		goto out;
 	}
 	struct child_keying kx = {
 		{ rk->ni, sizeof(rk->ni), m->nonce.p, m->nonce.len }, rk->dh ? &gir : NULL, true,
 	};
-	c = child_install(sa, &chosen, rk->spi_in, spi_from(spi), &old->ts_local,
-			  &old->ts_remote, &kx, false);
+	c = child_install(sa, &chosen, rk->spi_in, spi_from(spi), &local, &remote, &kx, false);
 	if (!c) {
-		ike_log_sa(sa, "CHILD SA rekey: kernel refused the new SA: keeping the old one");
+		ike_log_sa(sa, "CREATE_CHILD_SA: kernel refused the new SA");
 		goto out;
 	}
-	c->rekeys = old->rekeys + 1;
-	sa->tun->child_rekeys++;
-	child_sa_set_state(old, CHILD_SA_REKEYED, "replaced");
-	rk->old = NULL;
-	child_send_delete(old);
-	resolve_collision(sa, old, c, kx.nonces.ni, kx.nonces.ni_len, kx.nonces.nr,
-			  kx.nonces.nr_len);
+	c->rekeys = rk->rekeys;
+	if (rk->create)
+		sa->create_refusals = 0;
+	else
+		sa->tun->child_rekeys++;
+	if (old) {
+		child_sa_set_state(old, CHILD_SA_REKEYED, "replaced");
+		rk->old = NULL;
+		child_send_delete(old);
+	}
+	if (!resolve_collision(sa, rk->old_spi, c, &kx.nonces) && !rk->create && !old &&
+	    has_live_child(sa, c)) {
+		/* The peer deleted what we rekeyed and another SA carries the
+		 * traffic: ours is one too many. */
+		child_send_delete(c);
+	}
 out:
 	secret_clear(&gir);
 	child_rekey_abort(sa);		/* done either way: clear the pending state */
 }
 
+/* The peer refused our CREATE_CHILD_SA: n says why (NULL: no SA). */
+static void create_refused(struct ike_sa *sa, const struct ike_notify *n)
+{
+	struct rekey_pending *rk = &sa->rekey;
+	struct child_sa *old = rk->old;
+	uint16_t type = n ? n->type : 0;
+	const char *why = n && ike_notify_name(type) ? ike_notify_name(type) : "no SA";
+
+	if (rk->create) {
+		child_rekey_abort(sa);
+		if (type != IKE_N_TEMPORARY_FAILURE) {
+			ike_sa_fail(sa, "the peer refused a new CHILD SA with %s", why);
+			return;
+		}
+		ike_log_sa(sa, "new CHILD SA refused with %s: retrying later", why);
+		sa->create_refusals++;
+		ike_timers_child_create_retry(sa);
+		return;
+	}
+	if (!old) {
+		/* The peer deleted it meanwhile: nothing to retry. */
+		ike_log_sa(sa, "CHILD SA rekey refused with %s: the SA is gone anyway", why);
+		child_rekey_abort(sa);
+		return;
+	}
+	if (type == IKE_N_CHILD_SA_NOT_FOUND) {
+		ike_log_sa(sa, "CHILD SA %08x/%08x unknown to the peer: removing it",
+			   old->spi_in, old->spi_out);
+		child_rekey_abort(sa);
+		child_unlink(old);
+		child_sa_set_state(old, CHILD_SA_DEAD, "unknown to the peer");
+		child_destroy(old);
+		ike_tunnel_child_changed(sa->tun);
+		child_ensure(sa);
+		return;
+	}
+	if (collision_partner(sa, rk->old_spi)) {
+		/* The peer rekeyed it too and only its rekey went through. */
+		ike_log_sa(sa, "CHILD SA rekey refused with %s: the peer's rekey replaces it", why);
+		child_sa_set_state(old, CHILD_SA_REKEYED, "rekeyed by the peer");
+		child_rekey_abort(sa);
+		return;
+	}
+	ike_log_sa(sa, "CHILD SA rekey refused with %s: retrying later", why);
+	child_rekey_abort(sa);
+	old->refusals++;
+	ike_timers_child_rekey_retry(old);
+}
+
 void child_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
 {
-	struct child_sa *old = sa->rekey.old;
 	const struct ike_notify *n = ike_msg_error_notify(m);
 
 	ike_request_done(sa);
-	if (!sa->rekey.active || !old) {
+	if (!sa->rekey.active) {
 		child_rekey_abort(sa);
 		return;
 	}
-	if (n || ike_msg_count(m, IKE_PL_SA) == 0) {
-		/* TEMPORARY_FAILURE, NO_ADDITIONAL_SAS, ...: try again later. */
-		ike_log_sa(sa, "CHILD SA rekey refused with %s: retrying later",
-			   n && ike_notify_name(n->type) ? ike_notify_name(n->type) : "no SA");
-		child_rekey_abort(sa);
-		ike_timers_child_installed(old);
-		return;
-	}
-	rekey_response_ok(sa, m, old);
+	if (n || ike_msg_count(m, IKE_PL_SA) == 0)
+		create_refused(sa, n);
+	else
+		create_response_ok(sa, m);
 }
 
-/* ---- the peer rekeys ---- */
+/* ---- the peer creates or rekeys ---- */
 
 static void rekey_refuse(struct ike_sa *sa, struct ike_msg *m, uint16_t notify,
 			 const uint8_t *data, size_t len)
@@ -316,7 +462,7 @@ static uint16_t rekey_choose(struct ike_sa *sa, struct ike_msg *m, struct rekey_
 		return IKE_N_TS_UNACCEPTABLE;
 	if (child_alloc_spi(sa, &a->spi_in) < 0)
 		return IKE_N_TEMPORARY_FAILURE;
-	randombytes_buf(a->nr, sizeof(a->nr));
+	ike_nonce_new(sa->ike, a->nr, sizeof(a->nr));
 	return 0;
 }
 
@@ -342,27 +488,31 @@ static int rekey_respond(struct ike_sa *sa, struct ike_msg *m, struct rekey_answ
 	return ike_send_response(sa, IKE_EXCH_CREATE_CHILD_SA, m->hdr.msgid, &ch);
 }
 
-void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
+/* We rekey old too (2.8.1): remember this exchange's lower nonce on the
+ * child it made, to find the redundant pair once our answer is in. */
+static void note_collision(struct ike_sa *sa, struct child_sa *c, struct child_sa *old,
+			   struct ike_msg *m, const struct rekey_answer *a)
 {
-	const struct ike_notify *n = ike_msg_notify(m, IKE_N_REKEY_SA);
-	struct rekey_answer a = { 0 };
-	struct child_sa *old, *c;
-	uint8_t g[2];
-	uint16_t refuse;
+	const uint8_t *low;
+	size_t low_len;
 
-	if (!n || n->protocol != IKE_PROTO_ESP || n->spi.len != 4) {
-		/* One CHILD SA per tunnel: a second one is not wanted. */
-		rekey_refuse(sa, m, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
-		return;
-	}
-	old = child_by_spi_out(sa, spi_from(n->spi));
-	if (!old || old->state == CHILD_SA_DELETING || old->state == CHILD_SA_REKEYED) {
-		rekey_refuse(sa, m, old ? IKE_N_TEMPORARY_FAILURE : IKE_N_CHILD_SA_NOT_FOUND,
-			     NULL, 0);
-		return;
-	}
-	refuse = rekey_choose(sa, m, &a, g);
+	lower_nonce(m->nonce.p, m->nonce.len, a->nr, sizeof(a->nr), &low, &low_len);
+	c->collided_spi = old->spi_in;
+	memcpy(c->min_nonce, low, low_len);
+	c->min_nonce_len = low_len;
+	ike_log_sa(sa, "rekey collision: the peer rekeys CHILD SA %08x too", old->spi_in);
+}
+
+/* Answer a CREATE_CHILD_SA for a new SA replacing old (NULL: a new one). */
+static void answer_create(struct ike_sa *sa, struct ike_msg *m, struct child_sa *old)
+{
+	struct rekey_answer a = { 0 };
+	struct child_sa *c;
+	uint8_t g[2];
+	uint16_t refuse = rekey_choose(sa, m, &a, g);
+
 	if (refuse || rekey_respond(sa, m, &a) < 0) {
+		child_release_spi(sa, a.spi_in);
 		rekey_refuse(sa, m, refuse ? refuse : IKE_N_TEMPORARY_FAILURE, g,
 			     refuse == IKE_N_INVALID_KE_PAYLOAD ? 2 : 0);
 		goto out;
@@ -370,28 +520,50 @@ void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 	struct child_keying kx = {
 		{ m->nonce.p, m->nonce.len, a.nr, sizeof(a.nr) }, a.dh ? &a.gir : NULL, false,
 	};
-	c = child_install(sa, &a.chosen, a.spi_in, a.spi_out, &a.local, &a.remote, &kx, true);
-	if (!c)
+	/* A new SA carries traffic at once; a rekeyed one once old is gone. */
+	c = child_install(sa, &a.chosen, a.spi_in, a.spi_out, &a.local, &a.remote, &kx, !!old);
+	if (!c || !old)
 		goto out;
 	c->rekeys = old->rekeys + 1;
 	sa->tun->child_rekeys++;
 	ike_timers_out_deferred(c);
 	if (old->state == CHILD_SA_INSTALLED)
 		child_sa_set_state(old, CHILD_SA_REKEYED, "rekeyed by the peer");
-	if (old->state == CHILD_SA_REKEYING) {
-		/* We are rekeying it too: remember this exchange's lower nonce. */
-		const uint8_t *low;
-		size_t low_len;
-		lower_nonce(m->nonce.p, m->nonce.len, a.nr, sizeof(a.nr), &low, &low_len);
-		c->collided_with = old;
-		memcpy(c->min_nonce, low, low_len);
-		c->min_nonce_len = low_len;
-		ike_log_sa(sa, "rekey collision: the peer rekeys CHILD SA %08x too",
-			   old->spi_in);
-	}
+	if (old->state == CHILD_SA_REKEYING)
+		note_collision(sa, c, old, m, &a);
 out:
 	ike_dh_free(a.dh);
 	secret_clear(&a.gir);
+}
+
+void child_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
+{
+	const struct ike_notify *n = ike_msg_notify(m, IKE_N_REKEY_SA);
+	struct child_sa *old = NULL;
+
+	if (sa->ike_rekey.active) {
+		/* 2.25.2: not while we rekey the IKE SA. */
+		rekey_refuse(sa, m, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
+	if (n) {
+		if (n->protocol != IKE_PROTO_ESP || n->spi.len != 4) {
+			rekey_refuse(sa, m, IKE_N_INVALID_SYNTAX, NULL, 0);
+			return;
+		}
+		old = child_by_spi_out(sa, spi_from(n->spi));
+		if (!old || old->state == CHILD_SA_DELETING || old->state == CHILD_SA_REKEYED) {
+			/* 2.25.1: unknown, or one we are closing. */
+			rekey_refuse(sa, m, old ? IKE_N_TEMPORARY_FAILURE :
+				     IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
+			return;
+		}
+	} else if (has_live_child(sa, NULL)) {
+		/* One CHILD SA per tunnel: a second one is not wanted. */
+		rekey_refuse(sa, m, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+		return;
+	}
+	answer_create(sa, m, old);
 }
 
 /* The peer deleted what a rekey replaced: our outbound may switch now. */

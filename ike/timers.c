@@ -12,10 +12,13 @@
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
  *   keepalive  NAT-T keepalive every 20 s while a NAT is in front of us
  *   rekey      per CHILD SA: esp-lifetime - rekey-margin - random fuzz
- *              (up to rekey-fuzz % of the margin); busy: again in 1 s
+ *              (up to rekey-fuzz % of the margin); busy: again in 1 s;
+ *              refused by the peer: 1 s doubling to 30 s, +0..50 % jitter
  *   out        per CHILD SA a peer rekeyed: its outbound state goes in at
  *              the latest 5 s after our answer, if no DELETE came first
  *   ike rekey  per IKE SA: ike-lifetime - rekey-margin - random fuzz
+ *   create     per IKE SA: a new CHILD SA refused with TEMPORARY_FAILURE:
+ *              again after the same backoff
  *   gc         a replaced IKE SA the peer has not deleted within 30 s
  */
 #include "ike/ike-internal.h"
@@ -180,9 +183,22 @@ void ike_timers_ike_rekeyed(struct ike_sa *old)
 	ev_timer_stop(old->ike->loop, &old->probe_timer);
 	ev_timer_stop(old->ike->loop, &old->ike_rekey_timer);
 	ev_timer_stop(old->ike->loop, &old->keepalive_timer);
+	ev_timer_stop(old->ike->loop, &old->create_timer);
 	ev_timer_init(&old->gc_timer, on_gc, 30.0, 0.);
 	old->gc_timer.data = old;
 	ev_timer_start(old->ike->loop, &old->gc_timer);
+}
+
+/* After the n-th refusal in a row: 1 s doubling to 30 s, plus up to half
+ * of it at random, so two ends that refused each other (a CHILD rekey
+ * against an IKE rekey) do not try again in step. */
+static double refusal_backoff(unsigned n)
+{
+	double d = IKE_BACKOFF_MIN * (double)(1u << (n > 1 ? (n < 7 ? n - 1 : 6) : 0));
+
+	if (d > IKE_BACKOFF_MAX)
+		d = IKE_BACKOFF_MAX;
+	return d * (1.0 + randombytes_uniform(501) / 1000.0);
 }
 
 void ike_timers_ike_rekey_retry(struct ike_sa *sa)
@@ -190,6 +206,19 @@ void ike_timers_ike_rekey_retry(struct ike_sa *sa)
 	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
 	ev_timer_set(&sa->ike_rekey_timer, 10.0, 0.);
 	ev_timer_start(sa->ike->loop, &sa->ike_rekey_timer);
+}
+
+static void on_create(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	child_ensure(w->data);
+}
+
+void ike_timers_child_create_retry(struct ike_sa *sa)
+{
+	ev_timer_stop(sa->ike->loop, &sa->create_timer);
+	ev_timer_init(&sa->create_timer, on_create, refusal_backoff(sa->create_refusals), 0.);
+	sa->create_timer.data = sa;
+	ev_timer_start(sa->ike->loop, &sa->create_timer);
 }
 
 /* Traffic out, nothing back: the path may be gone; ask the peer now. */
@@ -254,6 +283,7 @@ void ike_timers_stop(struct ike_sa *sa)
 	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
 	ev_timer_stop(sa->ike->loop, &sa->gc_timer);
 	ev_timer_stop(sa->ike->loop, &sa->probe_timer);
+	ev_timer_stop(sa->ike->loop, &sa->create_timer);
 }
 
 static void on_reinit(struct ev_loop *loop, ev_timer *w, int revents)
@@ -298,6 +328,14 @@ static void on_child_rekey(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_set(w, r == -EBUSY ? 1.0 : 10.0, 0.);
 		ev_timer_start(loop, w);
 	}
+}
+
+void ike_timers_child_rekey_retry(struct child_sa *c)
+{
+	ev_timer_stop(c->ike->ike->loop, &c->rekey_timer);
+	ev_timer_init(&c->rekey_timer, on_child_rekey, refusal_backoff(c->refusals), 0.);
+	c->rekey_timer.data = c;
+	ev_timer_start(c->ike->ike->loop, &c->rekey_timer);
 }
 
 void ike_timers_child_installed(struct child_sa *c)
