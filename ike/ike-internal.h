@@ -5,13 +5,31 @@
  *
  *   initiator:  IDLE ─► INIT_SENT ─► AUTH_SENT ─► ESTABLISHED
  *   responder:  IDLE ─► INIT_DONE ─────────────► ESTABLISHED
- *   either:     ESTABLISHED ─► REKEYING ─► ESTABLISHED   (IKE rekey, next issue)
- *               ESTABLISHED ─► REKEYED (replaced, waits for its delete)
+ *   either:     ESTABLISHED ─► REKEYING ─► ESTABLISHED   (our IKE rekey refused)
+ *               ESTABLISHED, REKEYING ─► REKEYED (replaced, waits for its delete)
  *               any ─► DELETING ─► DEAD;  any ─► DEAD (failure, peer delete)
+ *   made by an IKE rekey (keyed, no exchange of its own yet):
+ *               IDLE ─► ESTABLISHED (it replaces the old SA)
+ *               IDLE ─► REKEYED     (redundant after a collision: the peer deletes it)
+ *               IDLE ─► DELETING    (redundant after a collision: we delete it)
  *
  * CHILD SA states:
  *   CREATING ─► INSTALLED ─► REKEYING ─► INSTALLED (make-before-break)
- *   INSTALLED ─► REKEYED (replaced) ─► DELETING ─► DEAD;  any ─► DEAD
+ *   INSTALLED, REKEYING ─► REKEYED (replaced) ─► DELETING ─► DEAD;  any ─► DEAD
+ *
+ * Collisions (RFC 7296 2.8.1, 2.8.2, 2.25) in one place:
+ *   both rekey one CHILD SA  both answer; the pair made with the lowest of
+ *                            the four nonces is deleted by its initiator
+ *   both rekey the IKE SA    both answer; the new IKE SA with the lowest
+ *                            nonce is deleted by its initiator, the other
+ *                            inherits every CHILD SA, its initiator deletes
+ *                            the old one
+ *   CHILD rekey vs IKE rekey TEMPORARY_FAILURE both ways, retried with backoff
+ *   rekey vs DELETE          TEMPORARY_FAILURE for an SA we are deleting;
+ *                            a DELETE is always answered, our rekey of the
+ *                            deleted SA is forgotten
+ *   rekey of an unknown SA   CHILD_SA_NOT_FOUND; the rekeying end drops its
+ *                            copy and creates a new CHILD SA
  */
 #ifndef CGW_IKE_INTERNAL_H
 #define CGW_IKE_INTERNAL_H
@@ -176,6 +194,10 @@ struct ike_sa {
 	uint32_t pending_spi;		/* inbound SPI allocated for IKE_AUTH */
 	struct rekey_pending rekey;
 	struct ike_rekey_pending ike_rekey;
+	unsigned ike_rekey_refusals;	/* our IKE rekeys refused in a row */
+	/* The peer's rekey of this IKE SA answered while ours was in flight
+	 * (2.8.2): its new SA waits (IDLE) until we know which one survives. */
+	uint64_t coll_spi_i, coll_spi_r;
 	bool want_child;		/* create a CHILD SA once the window is free */
 	unsigned create_refusals;	/* new CHILD SA refused (TEMPORARY_FAILURE) */
 	ev_timer create_timer;
@@ -335,6 +357,8 @@ void ike_algs_from(const struct cgw_proposal *p, struct ike_algs *a);
 /* rekey-ike.c */
 int ike_rekey_start(struct ike_sa *sa);
 void ike_rekey_abort(struct ike_sa *sa);
+void ike_rekey_peer_deletes(struct ike_sa *sa);
+struct ike_sa *ike_rekey_collision_sa(const struct ike_sa *sa);
 void ike_rekey_request_rcvd(struct ike_sa *sa, struct ike_msg *m);
 void ike_rekey_response_rcvd(struct ike_sa *sa, struct ike_msg *m);
 

@@ -63,9 +63,9 @@ void ike_tunnel_update(struct ike *ike, const struct cgw_tunnel_conf *t,
 void ike_tunnel_remove(struct ike *ike, const char *name);
 
 /*
- * Operator control (cgwctl tunnel ...): rekey the tunnel's CHILD SA now
- * (-EINVAL if none is installed, -EBUSY if an exchange is in flight,
- * -ENOTSUP for the IKE SA: not yet); take it down (DELETE to the peer, no
+ * Operator control (cgwctl tunnel ...): rekey the tunnel's CHILD SA, or
+ * its IKE SA (ike_sa), now (-EINVAL if none is established, -EBUSY if an
+ * exchange is in flight); take it down (DELETE to the peer, no
  * re-initiation until up) or up (initiate now). -ENOENT: no such tunnel.
  */
 int ike_tunnel_rekey(struct ike *ike, const char *name, bool ike_sa);

@@ -63,6 +63,8 @@ void ike_info_request_rcvd(struct ike_sa *sa, struct ike_msg *m)
 	/* The last CHILD SA gone: a tunnel we keep up gets a new one. */
 	if (deleted && !delete_ike && sa->tun->conf->startup == CGW_STARTUP_START)
 		child_ensure(sa);
+	if (delete_ike && sa->ike_rekey.active)
+		ike_rekey_peer_deletes(sa);
 	if (delete_ike) {
 		if (sa->state != IKE_SA_REKEYED) {
 			snprintf(sa->tun->last_error, sizeof(sa->tun->last_error),

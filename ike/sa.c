@@ -35,6 +35,7 @@ static const char *const child_state_names[] = {
 static const bool ike_transitions[IKE_SA_STATE_COUNT][IKE_SA_STATE_COUNT] = {
 	T(IDLE, INIT_SENT), T(IDLE, INIT_DONE), T(IDLE, DEAD),
 	T(IDLE, ESTABLISHED),		/* made by rekeying an established SA */
+	T(IDLE, REKEYED), T(IDLE, DELETING),	/* redundant: rekey collision */
 	T(INIT_SENT, INIT_SENT),	/* retry: cookie or INVALID_KE_PAYLOAD */
 	T(INIT_SENT, AUTH_SENT), T(INIT_SENT, DEAD),
 	T(AUTH_SENT, ESTABLISHED), T(AUTH_SENT, DELETING), T(AUTH_SENT, DEAD),
@@ -202,7 +203,14 @@ static void ike_sa_unlink(struct ike_sa *sa)
 void ike_sa_destroy(struct ike_sa *sa)
 {
 	struct ike_tunnel *tun = sa->tun;
+	struct ike_sa *orphan = ike_rekey_collision_sa(sa);
 
+	if (orphan) {
+		/* The peer's new SA from a collision we never resolved. */
+		sa->coll_spi_i = sa->coll_spi_r = 0;
+		ike_sa_set_state(orphan, IKE_SA_DEAD, "its rekey collision ended with the old SA");
+		ike_sa_destroy(orphan);
+	}
 	ike_timers_stop(sa);
 	child_rekey_abort(sa);
 	ike_rekey_abort(sa);

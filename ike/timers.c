@@ -16,7 +16,8 @@
  *              refused by the peer: 1 s doubling to 30 s, +0..50 % jitter
  *   out        per CHILD SA a peer rekeyed: its outbound state goes in at
  *              the latest 5 s after our answer, if no DELETE came first
- *   ike rekey  per IKE SA: ike-lifetime - rekey-margin - random fuzz
+ *   ike rekey  per IKE SA: ike-lifetime - rekey-margin - random fuzz;
+ *              refused: 1 s doubling to 30 s, +0..50 % jitter
  *   create     per IKE SA: a new CHILD SA refused with TEMPORARY_FAILURE:
  *              again after the same backoff
  *   gc         a replaced IKE SA the peer has not deleted within 30 s
@@ -204,7 +205,7 @@ static double refusal_backoff(unsigned n)
 void ike_timers_ike_rekey_retry(struct ike_sa *sa)
 {
 	ev_timer_stop(sa->ike->loop, &sa->ike_rekey_timer);
-	ev_timer_set(&sa->ike_rekey_timer, 10.0, 0.);
+	ev_timer_set(&sa->ike_rekey_timer, refusal_backoff(sa->ike_rekey_refusals), 0.);
 	ev_timer_start(sa->ike->loop, &sa->ike_rekey_timer);
 }
 
