@@ -201,6 +201,7 @@ struct ike_sa {
 	bool want_child;		/* create a CHILD SA once the window is free */
 	unsigned create_refusals;	/* new CHILD SA refused (TEMPORARY_FAILURE) */
 	ev_timer create_timer;
+	uint64_t dpd_in;		/* inbound packets on the CHILD SAs at the last look */
 	ev_timer ike_rekey_timer;
 	ev_timer gc_timer;		/* a replaced SA the peer never deletes */
 	double established;
@@ -228,6 +229,7 @@ struct ike_tunnel {
 	ev_timer reinit_timer;
 	unsigned attempts;
 	bool admin_down;		/* cgwctl tunnel down: stay down */
+	bool restarting;		/* dpd-action restart: re-initiate until up */
 	bool hold;			/* dpd-action hold: wait for traffic (ACQUIRE) */
 	uint64_t child_rekeys, ike_rekeys, dead_peers;	/* for status and metrics */
 	char last_error[160];
@@ -274,7 +276,6 @@ void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
 int ike_tunnel_initiate(struct ike_tunnel *tun);
 int ike_tunnel_local(struct ike_tunnel *tun, struct sockaddr_in *local);
 bool ike_tunnel_has_other_sa(const struct ike_sa *sa);
-void ike_tunnel_reinit_now(struct ike_tunnel *tun);
 void ike_tunnel_dedupe(struct ike_sa *sa);
 void ike_log_sa(const struct ike_sa *sa, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

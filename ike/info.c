@@ -151,11 +151,12 @@ void ike_sa_dead(struct ike_sa *sa, const char *why)
 	tun->dead_peers++;
 	log_notice("%s: peer %s declared dead (%s): dpd-action %s", tun->conf->name,
 		   inet_ntoa(sa->path.remote.sin_addr), why, conf_dpd_action_name(action));
-	if (action == CGW_DPD_RESTART)
-		tun->backoff = IKE_BACKOFF_MIN;
+	if (action == CGW_DPD_RESTART) {
+		/* At once, then 1 s doubling to 30 s until up, whatever startup says. */
+		tun->restarting = true;
+		tun->backoff = 0.;
+	}
 	if (action == CGW_DPD_HOLD)
 		tun->hold = true;	/* re-initiate when traffic needs it */
 	ike_sa_fail(sa, "peer dead: %s", why);
-	if (action == CGW_DPD_RESTART)
-		ike_tunnel_reinit_now(tun);
 }

@@ -249,7 +249,7 @@ void ike_sa_fail(struct ike_sa *sa, const char *fmt, ...)
 		  ike_sa_state_name(sa->state), tun->last_error);
 	ike_sa_set_state(sa, IKE_SA_DEAD, "failed");
 	ike_sa_destroy(sa);
-	if (was_initiator || tun->conf->startup == CGW_STARTUP_START)
+	if (was_initiator || tun->conf->startup == CGW_STARTUP_START || tun->restarting)
 		ike_tunnel_schedule_reinit(tun);
 }
 
@@ -283,6 +283,7 @@ void ike_tunnel_child_changed(struct ike_tunnel *tun)
 	tun->up = up;
 	if (up) {
 		tun->backoff = IKE_BACKOFF_MIN;
+		tun->restarting = false;
 		tun->attempts = 0;
 		tun->last_error[0] = '\0';
 		tun->ike->ops.tunnel_up(tun->ike->arg, tun->conf->name);
@@ -300,15 +301,19 @@ static bool tunnel_has_sa(struct ike_tunnel *tun)
 	return false;
 }
 
-/* Try again later: 1 s doubling to 30 s, forever (startup = start). */
+/* Try again later: 1 s doubling to 30 s, forever (startup = start, or
+ * dpd-action restart until the tunnel is up again; that one starts at
+ * once: backoff 0). */
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun)
 {
-	if (tun->conf->startup != CGW_STARTUP_START || tun->admin_down || tun->hold ||
-	    tunnel_has_sa(tun))
+	if ((tun->conf->startup != CGW_STARTUP_START && !tun->restarting) || tun->admin_down ||
+	    tun->hold || tunnel_has_sa(tun))
 		return;
 	log_info("%s: initiating again in %.0f s", tun->conf->name, tun->backoff);
 	ike_timers_reinit(tun, tun->backoff);
 	tun->backoff *= 2;
+	if (tun->backoff < IKE_BACKOFF_MIN)
+		tun->backoff = IKE_BACKOFF_MIN;
 	if (tun->backoff > IKE_BACKOFF_MAX)
 		tun->backoff = IKE_BACKOFF_MAX;
 }
@@ -381,14 +386,6 @@ void ike_tunnel_dedupe(struct ike_sa *sa)
 		ike_sa_set_state(loser, IKE_SA_DELETING, "duplicate");
 		return;
 	}
-}
-
-/* dpd-action restart: initiate at once, whatever the startup mode. */
-void ike_tunnel_reinit_now(struct ike_tunnel *tun)
-{
-	if (tun->admin_down || tunnel_has_sa(tun))
-		return;
-	ike_timers_reinit(tun, 0.);
 }
 
 int ike_tunnel_initiate(struct ike_tunnel *tun)

@@ -6,7 +6,8 @@
  *              a liveness check gives up after dpd-timeout, a fast one
  *              (after one-way traffic) after 0.5, 1, 2 s
  *   half-open  responder: IKE_SA_INIT answered, IKE_AUTH not seen: 30 s
- *   dpd        dpd-delay without a message from the peer: liveness check
+ *   dpd        dpd-delay without a message or an inbound ESP packet from
+ *              the peer (the CHILD SAs' kernel counters): liveness check
  *   probe      every liveness-probe seconds: packets went out on the CHILD
  *              SA and none came in since the last look: fast liveness check
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
@@ -126,14 +127,32 @@ void ike_timers_half_open(struct ike_sa *sa)
 	ev_timer_start(sa->ike->loop, &sa->half_open_timer);
 }
 
+/* Inbound packets on the CHILD SAs since the last look? Protected
+ * traffic from the peer proves it alive as well as a message (2.4). */
+static bool inbound_traffic(struct ike_sa *sa)
+{
+	uint64_t sum = 0, in, out;
+	bool moved;
+
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->installed && c->out_installed && child_packets(c, &in, &out) == 0)
+			sum += in;
+	moved = sum != sa->dpd_in;
+	sa->dpd_in = sum;
+	return moved;
+}
+
 static void on_dpd(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ike_sa *sa = w->data;
 	double delay = sa->tun->conf->dpd_delay;
-	double idle = ev_now(loop) - sa->last_rx;
+	double idle;
 
 	if (sa->state != IKE_SA_ESTABLISHED)
 		return;
+	if (inbound_traffic(sa))
+		sa->last_rx = ev_now(loop);
+	idle = ev_now(loop) - sa->last_rx;
 	if (idle >= delay)
 		ike_dpd_start(sa, false);
 	ev_timer_set(w, idle >= delay ? delay : delay - idle, 0.);
@@ -265,6 +284,7 @@ void ike_timers_established(struct ike_sa *sa)
 	}
 	ev_timer_stop(sa->ike->loop, &sa->half_open_timer);
 	sa->last_rx = ev_now(sa->ike->loop);
+	inbound_traffic(sa);		/* the counters as they stand now */
 	ev_timer_init(&sa->dpd_timer, on_dpd, sa->tun->conf->dpd_delay, 0.);
 	sa->dpd_timer.data = sa;
 	ev_timer_start(sa->ike->loop, &sa->dpd_timer);
