@@ -301,6 +301,39 @@ static int send_open(struct bgp_conn *c)
 	return r;
 }
 
+/* ---- the one place a connection changes state ---- */
+
+static bool transition_ok(enum bgp_state from, enum bgp_state to)
+{
+	if (from == to || to == BGP_ST_IDLE)
+		return true;
+	switch (from) {
+	case BGP_ST_IDLE: return to == BGP_ST_CONNECT;
+	case BGP_ST_CONNECT: return to == BGP_ST_OPENSENT;
+	case BGP_ST_OPENSENT: return to == BGP_ST_OPENCONFIRM;
+	case BGP_ST_OPENCONFIRM: return to == BGP_ST_ESTABLISHED;
+	default: return false;
+	}
+}
+
+/* Move c to state to (see the diagram in speaker-int.h), logging why. */
+static void conn_set_state(struct bgp_conn *c, enum bgp_state to, const char *why)
+{
+	enum bgp_state from = c->state;
+
+	if (!transition_ok(from, to)) {
+		log_warnx("%s: BUG: %s connection %s -> %s (%s) refused", c->peer->name,
+			  c->outgoing ? "our" : "their", bgp_state_name(from),
+			  bgp_state_name(to), why);
+		return;
+	}
+	c->state = to;
+	if (from != to)
+		log_debug(LOGC_BGP, "%s: %s connection %s -> %s (%s)", c->peer->name,
+			  c->outgoing ? "our" : "their", bgp_state_name(from),
+			  bgp_state_name(to), why);
+}
+
 /* ---- closing ---- */
 
 static void conn_reset(struct bgp_conn *c)
@@ -314,7 +347,7 @@ static void conn_reset(struct bgp_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	c->state = BGP_ST_IDLE;
+	conn_set_state(c, BGP_ST_IDLE, "closed");
 	c->rx_len = 0;
 	c->tx_len = c->tx_off = 0;
 	free(c->open);
@@ -407,11 +440,7 @@ static void conn_event(struct bgp_conn *c, enum bgp_event ev, const struct bgp_f
 		return;
 	if (c->fd < 0)
 		return;
-	c->state = t->next;
-	if (from != c->state)
-		log_debug(LOGC_BGP, "%s: %s connection %s -> %s on %s", c->peer->name,
-			  c->outgoing ? "our" : "their", bgp_state_name(from),
-			  bgp_state_name(c->state), bgp_event_name(ev));
+	conn_set_state(c, t->next, bgp_event_name(ev));
 }
 
 static int on_tcp_ok(struct bgp_conn *c, const struct bgp_frame *f)
@@ -555,7 +584,8 @@ static int on_keepalive_confirm(struct bgp_conn *c, const struct bgp_frame *f)
 		   p->name, inet_ntoa(p->remote.sin_addr), p->remote_as,
 		   inet_ntop(AF_INET, &p->peer_id, id, sizeof(id)), c->hold_time,
 		   c->outgoing ? "our" : "their");
-	c->state = BGP_ST_ESTABLISHED;	/* before the speaker sends its routes */
+	/* before the speaker sends its routes */
+	conn_set_state(c, BGP_ST_ESTABLISHED, bgp_event_name(BGP_EV_KEEPALIVE));
 	bgp_sp_established(p);
 	return 0;
 }
@@ -862,7 +892,7 @@ static void connect_out(struct bgp_peer *p)
 		return;
 	}
 	conn_attach(c, fd);
-	c->state = BGP_ST_CONNECT;
+	conn_set_state(c, BGP_ST_CONNECT, "connecting");
 	if (connect(fd, (const struct sockaddr *)&p->remote, sizeof(p->remote)) == 0) {
 		conn_event(c, BGP_EV_TCP_OK, NULL);
 		return;
@@ -982,7 +1012,7 @@ void bgp_peer_accept(struct bgp_peer *p, int fd, const struct sockaddr_in *local
 	if (ttl > 0)
 		setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 	conn_attach(c, fd);
-	c->state = BGP_ST_CONNECT;
+	conn_set_state(c, BGP_ST_CONNECT, "accepted");
 	(void)local;
 	conn_event(c, BGP_EV_TCP_OK, NULL);
 }

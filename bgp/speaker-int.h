@@ -24,6 +24,22 @@
  * Connect (TCP handshake under way), OpenSent, OpenConfirm or
  * Established; a peer shows the most advanced of its two connections, or
  * Active when it has none and waits for the retry timer or the peer.
+ *
+ *   Idle --connect/accept--> Connect --TCP up, OPEN sent--> OpenSent
+ *   OpenSent --OPEN ok, KEEPALIVE sent--> OpenConfirm
+ *   OpenConfirm --KEEPALIVE--> Established
+ *   any --error, NOTIFICATION, hold timer, TCP failure, stop--> Idle
+ *
+ * The event table in session.c says which handler runs for each (state,
+ * event) and where it leads; conn_set_state() there is the only place a
+ * connection's state changes and refuses anything not drawn above.
+ *
+ * Timers: per connection hold (240 s in OpenSent, then the negotiated
+ * hold time) and keepalive (hold / 3); per peer retry (1 s doubling to
+ * 30 s; 60 s after a max-prefix Cease) and gr (the peer's restart time);
+ * per speaker flush (RIB -> FIB, 5 ms after a burst), export_timer
+ * (20 ms), scan (network/redistribute, every 5 s when needed), fib_retry
+ * (1 s after lost replies) and leftovers (restart-time).
  */
 #define BGP_STATES(X) \
 	X(IDLE, "Idle") \
