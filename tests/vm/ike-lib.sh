@@ -398,3 +398,228 @@ ns_procs_stop() {
 		ike_nap 0.1
 	done
 }
+
+# ================================================================ stay-up
+# Helpers shared by the stay-up scenarios (51 against Libreswan, 52 the
+# rekey-loss benchmark, 53 reload): times, ping accounting, cgwd's view
+# of one tunnel, per-mark kernel counts, a blackholed outer path.
+#
+#   ms_at LINE               epoch ms heading a cgwd.log line (_ts_lines) or
+#                            a charon.log line (time_format %s + ms), in MS
+#   now_ms                   the epoch in ms, in NOW_MS
+#   fmt_ms MS                "1.234" (seconds), in S
+#   ping_start NS DST IVAL SECS FILE [N]  N (default 1) timestamped pings
+#                            (-D) in the background, one every IVAL seconds
+#                            each, SECS/IVAL of them (-c, not -w), output in
+#                            FILE, FILE.2 ... (PING_PIDS; PING_PID the first).
+#                            Under TCG a ping's interval is rounded up by the
+#                            timers: -i 0.005 gives ~125/s, -i 0.004 ~145/s,
+#                            so 200/s takes two pings at 0.004
+#   ping_stop                SIGALRM to pings still running, then wait
+#   ping_account FILE [MS]   over FILE, FILE.2 ...: P_TX P_RX, P_LOST (pings
+#                            never answered; a late or reordered reply is no
+#                            loss, nor are up to 3 still in flight when
+#                            ping_stop ended the ping: P_TAIL), P_MISSING
+#                            (the unanswered icmp_seq ranges), P_ERRS (ping's
+#                            error lines), P_LOSS_TS (the stamp of the reply
+#                            before each run of lost pings, ms) and P_LOSS_N
+#                            (pings in that run), P_SLOWEST (replies per
+#                            second in the slowest whole 10 s window, summed
+#                            over the pings); with MS (first file only):
+#                            P_FIRST_AFTER / P_GAP, the first reply after a
+#                            silence of > 1 s that ends after MS, the silence
+#   tunnel_stat SOCK NAME    cgwd's view of one tunnel: TS_STATE TS_REASON
+#                            TS_REKEYS TS_IKE_REKEYS TS_DEAD TS_NIKE
+#                            TS_NCHILD TS_SPIS (IKE and CHILD SPIs, one
+#                            string)
+#   kcount_mark NS MARK      ESP states carrying that mark: K_MARK_STATES
+#   nft_blackhole NS ADDR    in NS, drop IKE (udp 500/4500) and ESP from
+#                            and to ADDR, both ways (table inet cgwt_bh)
+#   nft_unblackhole NS       remove it
+#   nft_works NS             nft can make a table in NS (else 1)
+
+# shellcheck disable=SC2034  # results for the caller
+ms_at() { local t=${1%% *}; MS=$((10#${t/./})); }
+# shellcheck disable=SC2034  # results for the caller
+now_ms() { local t=${EPOCHREALTIME/./}; NOW_MS=$((t / 1000)); }
+# shellcheck disable=SC2034  # results for the caller
+fmt_ms() {
+	local m=$1 sign=""
+	((m < 0)) && { sign=-; m=$((-m)); }
+	printf -v S '%s%d.%03d' "$sign" $((m / 1000)) $((m % 1000))
+}
+
+# shellcheck disable=SC2034  # PING_PID: for the caller
+PING_PID="" PING_PIDS=()
+# shellcheck disable=SC2034  # results for the caller
+ping_start() {
+	local ns=$1 dst=$2 ival=$3 secs=$4 file=$5 n=${6:-1} i f count
+	count=$(awk -v s="$secs" -v i="$ival" 'BEGIN { printf "%d", s / i }')
+	PING_PIDS=()
+	for ((i = 1; i <= n; i++)); do
+		f=$file
+		((i > 1)) && f=$file.$i
+		ip netns exec "$ns" ping -n -D -i "$ival" -c "$count" -W 3 "$dst" >"$f" 2>&1 &
+		PING_PIDS+=("$!")
+	done
+	PING_PID=${PING_PIDS[0]}
+}
+
+ping_stop() {
+	local p
+	for p in "${PING_PIDS[@]}"; do
+		alive "$p" && { kill -ALRM "$p" 2>/dev/null || true; }
+	done
+	for p in "${PING_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	PING_PID="" PING_PIDS=()
+}
+
+# The ping output parser for ping_account: one awk over all the files (a
+# bash loop over tens of thousands of lines takes a minute under TCG).
+# Prints "TX n", "RX n", "TAIL n", "NMISS n", "MISS a..b", "LOSS ms n",
+# "SLOW n", "FIRST ms gap", "ERR line".
+# shellcheck disable=SC2016  # an awk program
+_PING_AWK='
+function flush(   k, s0) {
+	if (!started) return
+	print "TX " tx; print "RX " rx; print "SLOW " (slow == "" ? 0 : slow)
+	s0 = 0
+	for (k = 1; k <= tx + 1; k++) {
+		if (k <= tx && !(k in recv)) { if (!s0) s0 = k; continue }
+		if (!s0) continue
+		if (k > tx && k - s0 <= 3) { print "TAIL " (k - s0); break }
+		print "MISS " s0 ".." (k - 1) (k > tx ? " (at the end)" : "")
+		print "NMISS " (k - s0)
+		if (s0 > 1 && ((s0 - 1) in recv)) print "LOSS " recv[s0 - 1] " " (k - s0)
+		s0 = 0
+	}
+}
+FNR == 1 { flush(); delete recv; tx = 0; rx = 0; slow = ""; win0 = 0; winn = 0; prev = 0; started = 1; fileno++ }
+/packets transmitted/ { tx = $1; rx = $4; next }
+/icmp_seq=/ && !/bytes from/ { print "ERR " $0; next }
+/^ping:/ { print "ERR " $0; next }
+/bytes from/ && match($0, /icmp_seq=[0-9]+/) {
+	seq = substr($0, RSTART + 9, RLENGTH - 9) + 0
+	ts = substr($1, 2, length($1) - 2)
+	split(ts, p, ".")
+	ms = p[1] * 1000 + int(substr(p[2] "000", 1, 3))
+	if (!(seq in recv)) recv[seq] = sprintf("%.0f", ms)
+	if (fileno == 1 && after != "" && !first && prev > 0 && ms > after + 0 && ms - prev > 1000) {
+		first = 1; printf "FIRST %.0f %.0f\n", ms, ms - prev
+	}
+	prev = ms
+	if (win0 == 0) { win0 = ms; winn = 0 }
+	else if (ms - win0 >= 10000) { if (slow == "" || int(winn / 10) < slow) slow = int(winn / 10); win0 = ms; winn = 0 }
+	winn++
+}
+END { flush() }'
+
+# shellcheck disable=SC2034  # results for the caller
+ping_account() {
+	local file=$1 after=${2:-} i=2 k v out
+	local -a files=("$file")
+	P_TX=0 P_RX=0 P_LOST=0 P_MISSING="" P_ERRS="" P_FIRST_AFTER="" P_GAP="" P_SLOWEST=0
+	P_TAIL=0 P_LOSS_TS=() P_LOSS_N=()
+	[[ -r $file ]] || return 1
+	while [[ -r $file.$i ]]; do files+=("$file.$i"); i=$((i + 1)); done
+	out=$(awk -v after="$after" "$_PING_AWK" "${files[@]}") || return 1
+	[[ $out == *"TX "* ]] || return 1
+	while read -r k v; do
+		case $k in
+		TX) P_TX=$((P_TX + v)) ;;
+		RX) P_RX=$((P_RX + v)) ;;
+		SLOW) P_SLOWEST=$((P_SLOWEST + v)) ;;
+		TAIL) P_TAIL=$((P_TAIL + v)) ;;
+		NMISS) P_LOST=$((P_LOST + v)) ;;
+		MISS) P_MISSING+="${P_MISSING:+, }$v" ;;
+		LOSS) P_LOSS_TS+=("${v% *}"); P_LOSS_N+=("${v#* }") ;;
+		FIRST) P_FIRST_AFTER=${v% *} P_GAP=${v#* } ;;
+		ERR) P_ERRS+="${P_ERRS:+ | }$v" ;;
+		esac
+	done <<<"$out"
+	return 0
+}
+
+# count_since FILE ERE [FROM] — like count_lines (COUNT), with grep: for
+# big logs.
+# shellcheck disable=SC2034  # results for the caller
+count_since() {
+	local from=${3:-0}
+	COUNT=$(tail -c +$((from + 1)) "$1" 2>/dev/null | grep -c -E -- "$2") || true
+	COUNT=${COUNT:-0}
+}
+
+# shellcheck disable=SC2034  # results for the caller
+tunnel_stat() {
+	local sock=$1 name=$2 json out
+	json=$("$CGWCTL" -s "$sock" status --json 2>/dev/null) || return 1
+	out=$(jq -r --arg n "$name" '.tunnels[] | select(.name == $n) | [.state, (.reason // ""),
+		(.rekeys // "-"), (.ike_rekeys // "-"), (.dead_peers // "-"),
+		((.ike_sas // []) | length),
+		([(.ike_sas // [])[].children[]?] | length),
+		([(.ike_sas // [])[] | "\(.spi_i)/\(.spi_r)[" +
+			([.children[]? | "\(.spi_in)/\(.spi_out)"] | join(",")) + "]"] | join(" "))]
+		| map(tostring) | join("\u001f")' <<<"$json") || return 1
+	[[ -n $out ]] || return 1
+	IFS=$'\x1f' read -r TS_STATE TS_REASON TS_REKEYS TS_IKE_REKEYS TS_DEAD TS_NIKE \
+		TS_NCHILD TS_SPIS <<<"$out"
+}
+
+# shellcheck disable=SC2034  # results for the caller
+kcount_mark() {
+	local ns=$1 line hex out
+	printf -v hex '0x%x' "$2"
+	K_MARK_STATES=0
+	out=$(ip -n "$ns" -o xfrm state) || return 1
+	while IFS= read -r line; do
+		[[ $line == *"proto esp"* && $line == *"mark $hex/"* ]] && K_MARK_STATES=$((K_MARK_STATES + 1))
+	done <<<"$out"
+	return 0
+}
+
+nft_blackhole() {
+	ip netns exec "$1" nft -f - <<-EOF
+	table inet cgwt_bh {
+	  chain in {
+	    type filter hook input priority -10; policy accept;
+	    ip saddr $2 udp dport { 500, 4500 } drop
+	    ip saddr $2 ip protocol esp drop
+	  }
+	  chain out {
+	    type filter hook output priority -10; policy accept;
+	    ip daddr $2 udp sport { 500, 4500 } drop
+	    ip daddr $2 ip protocol esp drop
+	  }
+	}
+	EOF
+}
+nft_unblackhole() { ip netns exec "$1" nft delete table inet cgwt_bh 2>/dev/null || true; }
+
+nft_works() {
+	ip netns exec "$1" nft -f - <<-EOF || return 1
+	table inet cgwt_probe {
+	  chain c {
+	    type filter hook input priority 0; policy accept;
+	  }
+	}
+	EOF
+	ip netns exec "$1" nft delete table inet cgwt_probe
+}
+
+# xfrm_stat NS — the namespace's /proc/net/xfrm_stat: XS_NOSTATES
+# (XfrmInNoStates: ESP for an SPI it has no state for), XS_ACQERR
+# (XfrmAcquireError: ESP for an SPI reserved for an SA whose keys are not
+# installed yet), XS_NONZERO (every counter that is not 0, one line).
+# shellcheck disable=SC2034  # results for the caller
+xfrm_stat() {
+	local k v out
+	XS_NOSTATES=0 XS_ACQERR=0 XS_NONZERO=""
+	# (no process substitution: the VM's /dev has no /dev/fd)
+	out=$(ip netns exec "$1" cat /proc/net/xfrm_stat) || return 1
+	while read -r k v; do
+		[[ $k == XfrmInNoStates ]] && XS_NOSTATES=$v
+		[[ $k == XfrmAcquireError ]] && XS_ACQERR=$v
+		[[ $v != 0 ]] && XS_NONZERO+="${XS_NONZERO:+ }$k=$v"
+	done <<<"$out"
+	return 0
+}

@@ -301,6 +301,70 @@ lsw_show_log() {
 	tail -n "$n" "$dir/pluto.log"
 }
 
+# ------------------------------------------------- stay-up and benchmarks
+#
+#   lsw_kill DIR            kill -9 pluto (LSW_PID) as a crash or a replaced
+#                           endpoint would end it; its pid file and control
+#                           socket are removed so that lsw_start works again
+#   lsw_line_ms LINE        epoch ms of a pluto.log line (logtime=yes:
+#                           "Mon DD HH:MM:SS[.ffffff]: ..."), in LSW_MS;
+#                           1 when the line has no time stamp
+#   lsw_esp_count DIR       IPsec SAs pluto lists (--trafficstatus), in
+#                           LSW_NESP (the listing in LSW_TRAFFIC)
+
+lsw_kill() {
+	local dir=$1 pid=${LSW_PID:-}
+	[[ -n $pid ]] || return 0
+	LSW_PID=""
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$dir/run/pluto.pid" "$dir/run/pluto.ctl"
+}
+
+# Months for lsw_line_ms; the year is this one (a test never spans New Year
+# in a way that matters: the result is only compared with recent times).
+declare -A _LSW_MON=([Jan]=01 [Feb]=02 [Mar]=03 [Apr]=04 [May]=05 [Jun]=06
+	[Jul]=07 [Aug]=08 [Sep]=09 [Oct]=10 [Nov]=11 [Dec]=12)
+_LSW_DAY0_MS="" _LSW_DAY0_KEY=""
+
+# shellcheck disable=SC2034  # results for the caller
+lsw_line_ms() {
+	local re='^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(\.([0-9]{1,6}))?'
+	local mon day key us frac
+	LSW_MS=""
+	[[ $1 =~ $re ]] || return 1
+	mon=${_LSW_MON[${BASH_REMATCH[1]}]:-} day=${BASH_REMATCH[2]}
+	[[ -n $mon ]] || return 1
+	key="$mon-$day"
+	if [[ $key != "$_LSW_DAY0_KEY" ]]; then
+		# Midnight (local time, like pluto's stamps) of that day, in ms:
+		# today's midnight from the clock, or a day before.
+		local now=${EPOCHREALTIME%.*} h m s today
+		printf -v today '%(%m-%d)T' "$now"
+		printf -v h '%(%H)T' "$now"; printf -v m '%(%M)T' "$now"; printf -v s '%(%S)T' "$now"
+		_LSW_DAY0_MS=$(( (now - (10#$h * 3600 + 10#$m * 60 + 10#$s)) * 1000 ))
+		[[ $today == "$(printf '%02d-%02d' $((10#$mon)) $((10#$day)))" ]] ||
+			_LSW_DAY0_MS=$((_LSW_DAY0_MS - 86400000))
+		_LSW_DAY0_KEY=$key
+	fi
+	frac=${BASH_REMATCH[7]:-0}
+	frac=${frac}000000
+	us=$((10#${frac:0:6}))
+	LSW_MS=$(( _LSW_DAY0_MS + ((10#${BASH_REMATCH[3]} * 60 + 10#${BASH_REMATCH[4]}) * 60 + 10#${BASH_REMATCH[5]}) * 1000 + us / 1000 ))
+}
+
+# shellcheck disable=SC2034  # results for the caller
+lsw_esp_count() {
+	local out line
+	LSW_NESP=0
+	out=$(lsw_whack "$1" --trafficstatus 2>&1) || true
+	while IFS= read -r line; do
+		[[ $line == *type=ESP* ]] && LSW_NESP=$((LSW_NESP + 1))
+	done <<<"$out"
+	LSW_TRAFFIC=$out
+	return 0
+}
+
 # Run as a program: `bash libreswan.sh fetch` (host side).
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
