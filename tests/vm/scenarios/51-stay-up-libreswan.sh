@@ -596,50 +596,111 @@ case_blackhole() {
 }
 
 # Opt-in (CGW_STAYUP_CASES=collision): both ends rekey the CHILD SA at the
-# same moment, until cgwd logs a collision (at most 6 tries), under the
-# two pings. With Libreswan 4.10 this breaks pluto, not cgwd: when cgwd's
-# answer to pluto's request crosses pluto's own answer, pluto logs
-# "EXPECTATION FAILED: ...msgid_windows.responder.recv ==
-# ...responder.sent", drops cgwd's answer ("response with Message ID N has
-# no matching SA"), answers cgwd's retransmitted request with
-# TS_UNACCEPTABLE ("Add SA ... File exists") yet sends on the SA pair of
-# its first answer: ESP black-holed both ways until the next rekey. Seen
-# in one of the first trial runs; that is why the rekeys case never fires
-# both at once.
-# Outcome: PASS when nothing was lost, SKIP with a KNOWN line when pluto
-# broke like that, FAIL when cgwd died or the tunnel did not carry traffic
-# again within 40 s.
+# same time, under the two pings. The two commands alone rarely cross
+# under TCG, so a gate makes sure: cgwd's IKE requests to pluto are
+# dropped (nft, in cgwd's namespace; its answers pass) while cgwd sends its
+# rekey request and pluto sends its own; once cgwd has logged the
+# collision (pluto's request met cgwd's outstanding one) the gate opens
+# (CGW_51_GATE=after: only once pluto has completed its rekey) and cgwd's
+# retransmitted request reaches pluto, which answers it as a rekey of the
+# old SA or with CHILD_SA_NOT_FOUND depending on whether it has deleted
+# that SA yet (1 s after its own rekey). In a first trial run (without the gate)
+# Libreswan 4.10 broke on that: pluto logged "EXPECTATION FAILED:
+# ...msgid_windows.responder.recv == ...responder.sent", dropped cgwd's
+# answer ("response with Message ID N has no matching SA"), answered
+# cgwd's retransmitted request with TS_UNACCEPTABLE ("Add SA ... File
+# exists") yet sent on the SA pair of its first answer: ESP black-holed
+# until the next rekey. In another, pluto answered cgwd's request as a
+# rekey of the SA it had just replaced and kept both new pairs although
+# its own was the redundant one (it does not resolve collisions as RFC
+# 7296 2.8.1 says). That is why the rekeys case never fires both at once.
+# Outcome: PASS when one pair is left and no more than a few pings were
+# lost in a row (the Libreswan-responder window of the rekeys case), SKIP
+# with a KNOWN line for those two Libreswan behaviours, FAIL otherwise
+# (cgwd died, no traffic again within 40 s, a black hole or two pairs with
+# no Libreswan failure to explain them).
+_collided() { count_since "$LOG" "rekey collision" "$1"; ((COUNT > 0)); }
+gate_close() {
+	nsx "$G" nft -f - <<-EOF
+	table inet cgwt_gate {
+	  chain out {
+	    type filter hook output priority 0; policy accept;
+	    ip daddr $AWS udp dport 500 @th,216,8 & 0x20 == 0 drop
+	  }
+	}
+	EOF
+}
+gate_open() { nsx "$G" nft delete table inet cgwt_gate 2>/dev/null || true; }
+
 case_collision() {
 	ensure_up
 	log_off
 	lsw_off
-	local off=$LOG_OFF loff=$LSW_OFF plog=$T/ping-collision.log k crossed=0
+	local off=$LOG_OFF loff=$LSW_OFF plog=$T/ping-collision.log crossed=0
 	ping_start "$G" "$AWS_IN" 0.004 120 "$plog" 2
-	for ((k = 1; k <= 6 && !crossed; k++)); do
-		ike_nap 4
-		act collision || vm_log "collision: a rekey command failed"
-		ike_nap 1
-		count_since "$LOG" "rekey collision" "$off"
-		((COUNT == 0)) || crossed=$k
-	done
 	ike_nap 3
+	gate_close || fail "collision: nft gate"
+	vm_log "collision: gate closed; both rekey"
+	"$CGWCTL" -s "$SOCK" tunnel rekey t1 child >/dev/null || vm_log "collision: cgwctl rekey failed"
+	lsw_whack "$L" --name "$CONN" --rekey-ipsec --asynchronous >/dev/null || vm_log "collision: whack failed"
 	local WATCH_PID=$CGWD_PID WATCH_NAME=cgwd
+	until_ok 5 "cgwd to see the crossed request" _collided "$off" && crossed=1
+	# CGW_51_GATE=after: open once pluto has completed its rekey (cgwd's
+	# answer passed the gate); default: at once, so that cgwd's
+	# retransmitted request may reach pluto before pluto deletes the old
+	# SA (1 s after its rekey), or cross its exchange.
+	if [[ ${CGW_51_GATE:-now} == after ]]; then
+		until_ok 5 "pluto to complete its rekey" grep_line "$L/pluto.log" "initiator rekeyed Child SA" "$loff" || true
+	fi
+	gate_open
+	vm_log "collision: gate open (crossed: $crossed)"
+	xfrm_stat "$G"; local g0=$((XS_NOSTATES + XS_ACQERR))
+	xfrm_stat "$A"; local a0=$((XS_NOSTATES + XS_ACQERR))
+	ike_nap 4
+	# Which SAs each side holds and uses a few seconds after the crossing.
+	echo "---- ESP states 4 s after the crossing (cgwd side, then pluto side)"
+	ip -n "$G" -s xfrm state | grep -E '^src|proto esp|[0-9]+\(packets\)' || true
+	ip -n "$A" -s xfrm state | grep -E '^src|proto esp|[0-9]+\(packets\)' || true
+	xfrm_stat "$G"; local gd=$((XS_NOSTATES + XS_ACQERR - g0)) gx=$XS_NONZERO
+	xfrm_stat "$A"; local ad=$((XS_NOSTATES + XS_ACQERR - a0)) ax=$XS_NONZERO
+	vm_log "collision: ESP dropped for unknown or keyless SPIs in the 4 s after: cgwd side $gd, pluto side $ad; xfrm_stat (since boot) cgwd side: ${gx:-all 0}; pluto side: ${ax:-all 0}"
+	echo "---- policies (cgwd side, then pluto side)"
+	ip -n "$G" xfrm policy | grep -E '^src|dir|tmpl|mark' | head -n 20 || true
+	ip -n "$A" xfrm policy | grep -E '^src 0|dir|tmpl|mark' | grep -v socket | head -n 20 || true
+	ike_nap 4
 	until_ok 40 "a ping across t1 after the collision" _ping_ok ||
 		{ ping_stop; fail "collision: no traffic across t1 40 s after the crossed rekeys"; }
 	ping_stop
 	ping_account "$plog" || fail "collision: no ping statistics"
 	count_since "$L/pluto.log" "EXPECTATION FAILED" "$loff"
 	local lsw_bug=$COUNT
-	local figures="crossed on try ${crossed:-none of 6}; ping $P_TX sent, $P_LOST lost${P_MISSING:+ (icmp_seq $P_MISSING)}; pluto 'EXPECTATION FAILED' lines: $lsw_bug"
+	kcount "$G"; local gs=$K_STATES
+	kcount "$A"; local as=$K_STATES
+	local decision=""
+	grep_line "$LOG" "rekey collision: (ours|the peer's) has the lowest nonce" "$off" && decision=${MATCH#*: }
+	local yn=no
+	((crossed)) && yn=yes
+	local figures="crossed: $yn; ping $P_TX sent, $P_LOST lost${P_MISSING:+ (icmp_seq $P_MISSING)}; cgwd: ${decision:-no lowest-nonce decision (no second pair reached it)}; pluto 'EXPECTATION FAILED' lines: $lsw_bug; ESP states $gs/$as"
 	vm_log "collision: $figures"
-	((crossed)) || skip "collision: the rekeys never crossed in 6 tries: $figures"
-	if ((P_LOST == 0)); then
-		pass "collision: crossed CHILD rekeys, 0 lost: $figures"
+	echo "---- pluto.log from the crossing on"
+	tail -c +$((loff + 1)) "$L/pluto.log" | grep -v -E 'liveness|INFORMATIONAL' | head -n 40 || true
+	((crossed)) || skip "collision: the rekeys did not cross: $figures"
+	# A few pings lost in one go are the Libreswan-responder window of the
+	# rekeys case; a second or more without replies is a black hole.
+	local n longest=0
+	for n in "${P_LOSS_N[@]}"; do ((n > longest)) && longest=$n; done
+	if ((longest < 100 && gs == 2 && as == 2)); then
+		pass "collision: crossed CHILD rekeys, one pair each side, longest run of lost pings $longest: $figures"
 	elif ((lsw_bug > 0)); then
-		echo "KNOWN: collision: Libreswan 4.10 loses its message-ID window bookkeeping on crossed CREATE_CHILD_SA exchanges and black-holes the tunnel until the next rekey: $figures"
+		echo "KNOWN: collision: Libreswan 4.10 loses its message-ID window bookkeeping on crossed CREATE_CHILD_SA exchanges: $figures"
 		skip "collision: known Libreswan 4.10 failure"
+	elif ((gs > 2 || as > 2)) && [[ $decision == *"the peer's has the lowest nonce"* ]]; then
+		# RFC 7296 2.8.1: the initiator of the exchange with the lowest
+		# nonce deletes the pair it made; pluto, that initiator, never does.
+		echo "KNOWN: collision: two SA pairs stay: pluto made the redundant one (lowest nonce) and does not delete it (RFC 7296 2.8.1): $figures"
+		skip "collision: known Libreswan 4.10 behaviour"
 	else
-		fail "collision: $P_LOST lost, and pluto reported no internal failure: $figures"
+		fail "collision: $longest pings lost in a row or more than one pair, with no Libreswan failure logged: $figures"
 	fi
 }
 
@@ -654,6 +715,6 @@ run_case rekeys case_rekeys
 echo "==== Libreswan: $LSW_VERSION"
 echo "==== 51-stay-up-libreswan: $NPASS passed, $NFAIL failed, $NSKIP skipped"
 printf '  %s\n' "${RESULTS[@]}"
-((NPASS + NFAIL > 0)) || skip "no case selected (CGW_STAYUP_CASES=${CGW_STAYUP_CASES:-})"
+((NPASS + NFAIL > 0)) || skip "no case passed or failed (CGW_STAYUP_CASES=${CGW_STAYUP_CASES:-})"
 ((NFAIL == 0)) || fail "$NFAIL case(s) failed"
 pass "51-stay-up-libreswan"
