@@ -510,19 +510,32 @@ static void answer_create(struct ike_sa *sa, struct ike_msg *m, struct child_sa 
 	struct child_sa *c;
 	uint8_t g[2];
 	uint16_t refuse = rekey_choose(sa, m, &a, g);
+	struct child_keying kx = {
+		{ m->nonce.p, m->nonce.len, a.nr, sizeof(a.nr) }, a.dh ? &a.gir : NULL, false,
+	};
 
-	if (refuse || rekey_respond(sa, m, &a) < 0) {
-		child_release_spi(sa, a.spi_in);
+	/*
+	 * Keys first, answer second: the peer may send on the new SA the
+	 * moment it has our answer (Libreswan does), so the new inbound
+	 * state must be in the kernel before the answer leaves. A new SA
+	 * carries traffic at once; a rekeyed one's outbound waits until old
+	 * is gone.
+	 */
+	c = refuse ? NULL :
+		child_install(sa, &a.chosen, a.spi_in, a.spi_out, &a.local, &a.remote, &kx, !!old);
+	if (!c || rekey_respond(sa, m, &a) < 0) {
+		if (c) {
+			child_sa_set_state(c, CHILD_SA_DEAD, "cannot send the answer");
+			child_unlink(c);
+			child_destroy(c);
+		} else {
+			child_release_spi(sa, a.spi_in);
+		}
 		rekey_refuse(sa, m, refuse ? refuse : IKE_N_TEMPORARY_FAILURE, g,
 			     refuse == IKE_N_INVALID_KE_PAYLOAD ? 2 : 0);
 		goto out;
 	}
-	struct child_keying kx = {
-		{ m->nonce.p, m->nonce.len, a.nr, sizeof(a.nr) }, a.dh ? &a.gir : NULL, false,
-	};
-	/* A new SA carries traffic at once; a rekeyed one once old is gone. */
-	c = child_install(sa, &a.chosen, a.spi_in, a.spi_out, &a.local, &a.remote, &kx, !!old);
-	if (!c || !old)
+	if (!old)
 		goto out;
 	c->rekeys = old->rekeys + 1;
 	sa->tun->child_rekeys++;
