@@ -279,6 +279,19 @@ static bool resolve_collision(struct ike_sa *sa, uint32_t old_spi, struct child_
 	if (ike_nonce_cmp(ours, ours_len, theirs->min_nonce, theirs->min_nonce_len) < 0) {
 		ike_log_sa(sa, "rekey collision: ours has the lowest nonce: deleting "
 			   "CHILD SA %08x/%08x", mine->spi_in, mine->spi_out);
+		/*
+		 * Theirs survives. The peer made it as initiator, so its
+		 * inbound is in: send on it now rather than after the peer's
+		 * DELETE of the old pair (which we retire too), or traffic
+		 * would have no outbound SA in between.
+		 */
+		if (theirs->out_encr.data && !theirs->out_installed) {
+			ike_timers_child_stop(theirs);
+			if (child_install_outbound(theirs) < 0)
+				ike_log_sa(sa, "CHILD SA %08x: cannot install the outbound state",
+					   theirs->spi_in);
+			ike_timers_child_installed(theirs);
+		}
 		child_send_delete(mine);
 	} else {
 		ike_log_sa(sa, "rekey collision: the peer's has the lowest nonce: it "
@@ -307,6 +320,7 @@ static void create_response_ok(struct ike_sa *sa, struct ike_msg *m)
 	struct cgw_proposal chosen;
 	struct cgw_secret gir = { 0 };
 	struct span spi;
+	bool collided;
 
 	ike_esp_proposals(&sa->tun->conf->esp, false, &esp);
 	if (ike_check_chosen(&esp, &m->sa, IKE_PROTO_ESP, 0, &chosen, &spi) < 0 ||
@@ -330,13 +344,14 @@ static void create_response_ok(struct ike_sa *sa, struct ike_msg *m)
 		sa->create_refusals = 0;
 	else
 		sa->tun->child_rekeys++;
+	/* a collision first: the survivor's outbound goes in before old's leaves */
+	collided = resolve_collision(sa, rk->old_spi, c, &kx.nonces);
 	if (old) {
 		child_sa_set_state(old, CHILD_SA_REKEYED, "replaced");
 		rk->old = NULL;
 		child_send_delete(old);
 	}
-	if (!resolve_collision(sa, rk->old_spi, c, &kx.nonces) && !rk->create && !old &&
-	    has_live_child(sa, c)) {
+	if (!collided && !rk->create && !old && has_live_child(sa, c)) {
 		/* The peer deleted what we rekeyed and another SA carries the
 		 * traffic: ours is one too many. */
 		child_send_delete(c);
