@@ -64,6 +64,8 @@
 #   CGW_LAB_CGWD_ARGS   extra cgwd arguments, e.g. "-v -d all"
 #   CGW_LAB_TIMEOUT     seconds allowed per start-up step (default 60)
 #   CGW_LAB_UP_TIMEOUT  seconds allowed for tunnels/BGP to come up (default 120)
+#   CGW_LAB_FAILOVER_LIMITS=0  failover: report cgwd's figures that miss
+#                       their limits instead of failing (benchmarks)
 #   CGW_LAB_PING_RATE   pings per second the failover check asks of ping
 #                       (default 200; under TCG it manages 100-150)
 #   CGW_LAB_STATE       state directory (default /run/cgw-lab)
@@ -1560,19 +1562,35 @@ aws1_bgp_back() {
 
 FO_TIMEOUT=${CGW_LAB_FAILOVER_TIMEOUT:-150}
 RES_FO=""
+# A figure outside what cgwd promises fails the lab, unless
+# CGW_LAB_FAILOVER_LIMITS=0 (a benchmark keeps measuring; the misses go
+# into the result line).
+LIMITS_MISSED=()
+limit() {
+	[[ ${CGW_LAB_FAILOVER_LIMITS:-1} == 0 ]] || fail "$*"
+	say "NOT OK (limit not enforced): $*"
+	LIMITS_MISSED+=("$*")
+}
 check_failover() {
 	section "failover: aws-1's outer path blackholed under a ping lan -> vpc (-i for ${PING_RATE}/s)"
 	gateway_pidname
 	mon_poll
 	[[ $GW_ROUTE_DEV == vti1 && $AWS_ROUTE_DEV == vti1 ]] ||
 		fail "before the blackhole both sides must route over aws-1: gateway's route to $VPC_NET via ${GW_ROUTE_DEV}, AWS side's to $LAN_NET via ${AWS_ROUTE_DEV}"
+	# nft's first start reads it and its libraries over 9p (seconds under
+	# TCG): start it once before anything is timed. The drop is timed
+	# when nft returns, its rules committed.
+	in_ns "$NS_AWS" nft list tables >/dev/null
 	local plog=$STATE/ping-failover.log
 	ping_start "$plog"
 	nap 2
 	now_ms
-	local t_bh=$NOW_MS
+	local t_nft=$NOW_MS
 	blackhole_on
-	say "blackhole: everything between $GW_WAN and ${TUN_AWS[0]} (aws-1) dropped in $NS_AWS"
+	now_ms
+	local t_bh=$NOW_MS
+	fmt_s $(( t_bh - t_nft ))
+	say "blackhole: everything between $GW_WAN and ${TUN_AWS[0]} (aws-1) dropped in $NS_AWS (nft took $S s; times from its return)"
 	wait_event "the gateway's route to $VPC_NET via vti2" "$FO_TIMEOUT" "$GWPID" EV_GW_ROUTE "$t_bh" '^vti2$' ||
 		fail "failover: the gateway's route to $VPC_NET did not move to vti2 within ${FO_TIMEOUT}s"
 	local t_gw=$EV_MS
@@ -1607,21 +1625,22 @@ check_failover() {
 	say "OK: failover: the ping (${rate}/s) resumed after $s_res s: $lost of $sent pings lost, a gap of $s_gap s (gateway switched at $s_gw s, AWS side at $s_aws s)"
 	if [[ $GATEWAY == cgwd ]]; then
 		(( t_gw - t_bh <= 10000 )) ||
-			fail "cgwd: the route moved to vti2 $s_gw s after the blackhole: expected within 10 s (liveness probe ~5 s)"
+			limit "cgwd: the route moved to vti2 $s_gw s after the blackhole: expected within 10 s (liveness probe: 2-4 s + 3.5 s)"
 		[[ -n $dead ]] || fail "cgwd never declared aws-1's peer dead"
 		(( t_gw - LOG_MS <= 1500 )) ||
-			fail "cgwd: the route moved $s_dead_route s after the tunnel was declared dead: expected at once"
+			limit "cgwd: the route moved $s_dead_route s after the tunnel was declared dead: expected at once"
 	fi
 	(( t_res >= later - 500 && t_res <= later + 5000 )) ||
-		fail "the ping resumed at $s_res s, not right after both sides switched (gateway $s_gw s, AWS $s_aws s)"
+		limit "the ping resumed at $s_res s, not right after both sides switched (gateway $s_gw s, AWS $s_aws s)"
 
 	section "restore: aws-1's path comes back"
 	plog=$STATE/ping-restore.log
 	ping_start "$plog"
 	nap 1
 	now_ms
-	local t_r=$NOW_MS
 	blackhole_off
+	now_ms
+	local t_r=$NOW_MS
 	say "blackhole removed"
 	wait_event "the gateway's route to $VPC_NET back via vti1" "$FO_TIMEOUT" "$GWPID" EV_GW_ROUTE "$t_r" '^vti1$' ||
 		fail "restore: the gateway's route to $VPC_NET did not come back to vti1 within ${FO_TIMEOUT}s"
@@ -1649,14 +1668,15 @@ check_failover() {
 	say "restore: aws-1's CHILD SA installed again after ${s_sa/null/-} s; the gateway's route back via vti1 after $s_gwb s (${s_sa_route/null/-} s after the CHILD SA), the AWS side's after $s_awsb s; $lost2 of $sent2 pings (${rate2}/s) lost${missing2:+ (icmp_seq $missing2)}"
 	say "route changes by replacement: gateway ${dels:+not all: deletes of }${dels:-all}, AWS side ${adels:+not all: deletes of }${adels:-all}"
 	if [[ $GATEWAY == cgwd ]]; then
-		[[ -n $t_sa ]] || fail "restore: no new CHILD SA for aws-1 seen before the route came back"
+		[[ -n $t_sa ]] || limit "restore: no new CHILD SA for aws-1 seen before the route came back"
 		(( lost2 == 0 )) ||
-			fail "restore: $lost2 pings lost (icmp_seq $missing2) while the routes moved back to aws-1"
+			limit "restore: $lost2 pings lost (icmp_seq $missing2) while the routes moved back to aws-1"
 		[[ -z $dels ]] ||
-			fail "cgwd deleted its route to $VPC_NET ($dels) instead of replacing it"
-		say "OK: restore: the route moved back to vti1 without loss (replaced, never deleted)"
+			limit "cgwd deleted its route to $VPC_NET ($dels) instead of replacing it"
+		(( ${#LIMITS_MISSED[@]} )) ||
+			say "OK: restore: the route moved back to vti1 without loss (replaced, never deleted)"
 	fi
-	RES_FO="\"ping_interval_rate\":$PING_RATE,\"ping_rate\":$rate,\"blackhole_to_gateway_switch_s\":$s_gw,\"blackhole_to_declared_dead_s\":$s_dead,\"declared_dead_to_route_s\":$s_dead_route,\"blackhole_to_aws_switch_s\":$s_aws,\"aws_switch_by\":\"$why\",\"blackhole_to_ping_resumed_s\":$s_res,\"failover_lost\":$lost,\"failover_sent\":$sent,\"failover_gap_s\":$s_gap,\"restore_to_sa_s\":$s_sa,\"restore_sa_to_route_s\":$s_sa_route,\"restore_to_gateway_route_s\":$s_gwb,\"restore_to_aws_route_s\":$s_awsb,\"restore_lost\":$lost2,\"restore_sent\":$sent2,\"gateway_route_deletes\":\"$dels\",\"aws_route_deletes\":\"$adels\""
+	RES_FO="\"ping_interval_rate\":$PING_RATE,\"ping_rate\":$rate,\"blackhole_to_gateway_switch_s\":$s_gw,\"blackhole_to_declared_dead_s\":$s_dead,\"declared_dead_to_route_s\":$s_dead_route,\"blackhole_to_aws_switch_s\":$s_aws,\"aws_switch_by\":\"$why\",\"blackhole_to_ping_resumed_s\":$s_res,\"failover_lost\":$lost,\"failover_sent\":$sent,\"failover_gap_s\":$s_gap,\"restore_to_sa_s\":$s_sa,\"restore_sa_to_route_s\":$s_sa_route,\"restore_to_gateway_route_s\":$s_gwb,\"restore_to_aws_route_s\":$s_awsb,\"restore_lost\":$lost2,\"restore_sent\":$sent2,\"gateway_route_deletes\":\"$dels\",\"aws_route_deletes\":\"$adels\",\"limits_missed\":$(printf '%s\n' "${LIMITS_MISSED[@]}" | jq -R . | jq -s -c 'map(select(length > 0))')"
 }
 
 hold() {
