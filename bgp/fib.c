@@ -339,7 +339,8 @@ static int collect(struct fib *f, struct kset *k)
 		log_warnx("bgp fib: dumping table %u: %s", f->conf.table, strerror(-err));
 		return err;
 	}
-	qsort(k->v, k->n, sizeof(*k->v), kroute_cmp);
+	if (k->n)
+		qsort(k->v, k->n, sizeof(*k->v), kroute_cmp);
 	return 0;
 }
 

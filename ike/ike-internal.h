@@ -214,6 +214,8 @@ struct ike_sa {
 	bool fast_probe;		/* liveness check after one-way traffic */
 	ev_timer probe_timer;		/* liveness-probe: watch the counters */
 	uint64_t probe_in, probe_out;	/* packets at the last look */
+	unsigned probe_backoff;		/* answered probes while traffic stays one-way */
+	unsigned probe_wait;		/* looks to skip before the next probe */
 	char why[128];			/* why it failed, for status */
 };
 

@@ -241,7 +241,31 @@ void ike_timers_child_create_retry(struct ike_sa *sa)
 	ev_timer_start(sa->ike->loop, &sa->create_timer);
 }
 
-/* Traffic out, nothing back: the path may be gone; ask the peer now. */
+/*
+ * Traffic out, nothing back: the path may be gone; ask the peer now. When
+ * the peer answers and the traffic stays one-way (the other end returns
+ * it over another tunnel: asymmetric routing), ask again after 1, 2, 4,
+ * 8 looks, never longer apart than dpd-delay, and log only the first.
+ */
+static void probe_now(struct ike_sa *sa, uint64_t n_out)
+{
+	const struct cgw_tunnel_conf *tc = sa->tun->conf;
+	unsigned max_wait = tc->liveness_probe ? tc->dpd_delay / tc->liveness_probe : 0;
+
+	if (sa->probe_backoff == 0)
+		log_info("%s: %llu packets out, none in for %us: checking the peer now",
+			 tc->name, (unsigned long long)n_out, tc->liveness_probe);
+	else
+		log_debug(LOGC_IKE, "%s: traffic still one-way: checking the peer again",
+			  tc->name);
+	ike_dpd_start(sa, true);
+	sa->probe_wait = (1u << sa->probe_backoff) - 1;
+	if (max_wait && sa->probe_wait >= max_wait)
+		sa->probe_wait = max_wait - 1;
+	if (sa->probe_backoff < 4)
+		sa->probe_backoff++;
+}
+
 static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ike_sa *sa = w->data;
@@ -250,11 +274,14 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (sa->state != IKE_SA_ESTABLISHED || !c || child_packets(c, &in, &out) < 0)
 		return;
+	if (in != sa->probe_in)
+		sa->probe_backoff = sa->probe_wait = 0;	/* two-way again */
 	if (out > sa->probe_out && in == sa->probe_in && !sa->fast_probe) {
-		log_info("%s: %llu packets out, none in for %us: checking the peer now",
-			 sa->tun->conf->name, (unsigned long long)(out - sa->probe_out),
-			 sa->tun->conf->liveness_probe);
-		ike_dpd_start(sa, true);
+		if (sa->probe_wait > 0) {
+			sa->probe_wait--;
+		} else {
+			probe_now(sa, out - sa->probe_out);
+		}
 	}
 	sa->probe_in = in;
 	sa->probe_out = out;
