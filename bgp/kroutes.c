@@ -19,6 +19,7 @@
 
 #include "bgp/speaker-int.h"
 #include "common/log.h"
+#include "common/util.h"
 
 struct scan {
 	const struct cgw_bgp_conf *bc;
@@ -39,15 +40,8 @@ static bool via_vti(const struct scan *s, unsigned oif)
 
 static int add_local(struct scan *s, const struct cgw_prefix *p, uint8_t origin)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct bgp_local *n = realloc(s->out, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		s->out = n;
-		s->cap = cap;
-	}
+	if (array_reserve(&s->out, &s->cap, s->n, sizeof(*s->out)) < 0)
+		return -ENOMEM;
 	s->out[s->n++] = (struct bgp_local){ .prefix = *p, .origin = origin };
 	return 0;
 }

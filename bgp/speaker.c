@@ -15,6 +15,7 @@
 
 #include "bgp/speaker-int.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #define FLUSH_DELAY 0.005		/* RIB changes batched this long */
 #define EXPORT_DELAY 0.02		/* export recomputation batched this long */
@@ -153,8 +154,10 @@ struct export_ctx {
 	size_t n, cap;
 	struct bgp_attrs *local[3];	/* by origin */
 	/* learned: source attrs -> export attrs, a small cache */
-	const struct bgp_attrs **src;
-	struct bgp_attrs **dst;
+	struct export_cache {
+		const struct bgp_attrs *src;
+		struct bgp_attrs *dst;
+	} *cache;
 	size_t n_cache, cap_cache;
 	int err;
 };
@@ -201,15 +204,8 @@ static int export_add(struct export_ctx *x, const struct cgw_prefix *pfx,
 
 	if (pol && !conf_prefix_in_list(pfx, pol->export_prefixes, pol->n_export_prefixes))
 		return 0;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct bgp_out *n = realloc(x->v, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		x->v = n;
-		x->cap = cap;
-	}
+	if (array_reserve(&x->v, &x->cap, x->n, sizeof(*x->v)) < 0)
+		return -ENOMEM;
 	x->v[x->n].prefix = *pfx;
 	x->v[x->n].attrs = bgp_attrs_ref(a);
 	x->n++;
@@ -221,27 +217,14 @@ static struct bgp_attrs *learned_attrs(struct export_ctx *x, const struct bgp_at
 	struct bgp_attrs *e;
 
 	for (size_t i = 0; i < x->n_cache; i++)
-		if (x->src[i] == src)
-			return x->dst[i];
-	if (x->n_cache == x->cap_cache) {
-		size_t cap = x->cap_cache ? x->cap_cache * 2 : 64;
-		const struct bgp_attrs **ns = realloc(x->src, cap * sizeof(*ns));
-		struct bgp_attrs **nd;
-
-		if (!ns)
-			return NULL;
-		x->src = ns;
-		nd = realloc(x->dst, cap * sizeof(*nd));
-		if (!nd)
-			return NULL;
-		x->dst = nd;
-		x->cap_cache = cap;
-	}
+		if (x->cache[i].src == src)
+			return x->cache[i].dst;
+	if (array_reserve(&x->cache, &x->cap_cache, x->n_cache, sizeof(*x->cache)) < 0)
+		return NULL;
 	e = export_attrs(x->p, src, 0);
 	if (!e)
 		return NULL;
-	x->src[x->n_cache] = src;
-	x->dst[x->n_cache++] = e;
+	x->cache[x->n_cache++] = (struct export_cache){ src, e };
 	return e;
 }
 
@@ -303,9 +286,8 @@ static int export_compute(struct bgp_peer *p, struct bgp_out **out, size_t *n_ou
 	for (size_t i = 0; i < 3; i++)
 		bgp_attrs_unref(x.local[i]);
 	for (size_t i = 0; i < x.n_cache; i++)
-		bgp_attrs_unref(x.dst[i]);
-	free(x.src);
-	free(x.dst);
+		bgp_attrs_unref(x.cache[i].dst);
+	free(x.cache);
 	if (x.err) {
 		out_free(x.v, x.n);
 		return x.err;
@@ -1176,8 +1158,10 @@ static const char *origin_name(uint8_t o)
 }
 
 struct routes_ctx {
-	struct json_object **v;
-	struct cgw_prefix *k;
+	struct route_json {
+		struct cgw_prefix prefix;	/* to sort by */
+		struct json_object *o;
+	} *v;
 	size_t n, cap;
 };
 
@@ -1187,19 +1171,10 @@ static int routes_walk(const struct rib_route *r, void *arg)
 	struct json_object *o = json_object_new_object(), *paths = json_object_new_array();
 	char buf[256];
 
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		struct json_object **nv = realloc(x->v, cap * sizeof(*nv));
-		struct cgw_prefix *nk;
-
-		if (!nv)
-			return 1;
-		x->v = nv;
-		nk = realloc(x->k, cap * sizeof(*nk));
-		if (!nk)
-			return 1;
-		x->k = nk;
-		x->cap = cap;
+	if (array_reserve(&x->v, &x->cap, x->n, sizeof(*x->v)) < 0) {
+		json_object_put(o);
+		json_object_put(paths);
+		return 1;
 	}
 	json_str(o, "prefix", conf_prefix_str(&r->prefix, buf, sizeof(buf)));
 	json_object_object_add(o, "installed", json_object_new_boolean(r->installed));
@@ -1224,16 +1199,14 @@ static int routes_walk(const struct rib_route *r, void *arg)
 		json_object_array_add(paths, po);
 	}
 	json_object_object_add(o, "paths", paths);
-	x->k[x->n] = r->prefix;
-	x->v[x->n++] = o;
+	x->v[x->n++] = (struct route_json){ r->prefix, o };
 	return 0;
 }
 
-static int idx_cmp(const void *a, const void *b, void *arg)
+static int route_json_cmp(const void *a, const void *b)
 {
-	const struct cgw_prefix *k = arg;
-
-	return prefix_cmp(&k[*(const size_t *)a], &k[*(const size_t *)b]);
+	return prefix_cmp(&((const struct route_json *)a)->prefix,
+			  &((const struct route_json *)b)->prefix);
 }
 
 struct json_object *bgp_speaker_routes(struct bgp_speaker *s)
@@ -1242,21 +1215,15 @@ struct json_object *bgp_speaker_routes(struct bgp_speaker *s)
 	struct json_object *arr = json_object_new_array();
 	struct json_object *local = json_object_new_array();
 	struct routes_ctx x = { 0 };
-	size_t *idx;
 	char buf[64];
 
 	if (s) {
 		rib_walk(s->rib, routes_walk, &x);
-		idx = calloc(x.n + 1, sizeof(*idx));
-		for (size_t i = 0; idx && i < x.n; i++)
-			idx[i] = i;
-		if (idx && x.n > 1)		/* by prefix, for people */
-			qsort_r(idx, x.n, sizeof(*idx), idx_cmp, x.k);
+		if (x.n > 1)			/* by prefix, for people */
+			qsort(x.v, x.n, sizeof(*x.v), route_json_cmp);
 		for (size_t i = 0; i < x.n; i++)
-			json_object_array_add(arr, x.v[idx ? idx[i] : i]);
-		free(idx);
+			json_object_array_add(arr, x.v[i].o);
 		free(x.v);
-		free(x.k);
 		for (size_t i = 0; i < s->n_local; i++) {
 			struct json_object *o = json_object_new_object();
 

@@ -1,9 +1,30 @@
 /*
- * String helpers: edit distance for "did you mean" suggestions.
+ * Small helpers: growable arrays, edit distance for "did you mean"
+ * suggestions.
  */
 #include "common/util.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+int array_reserve(void *arrp, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	while (c <= n)
+		c *= 2;
+	memcpy(&p, arrp, sizeof(p));
+	p = realloc(p, c * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
 
 size_t str_distance(const char *a, const char *b)
 {

@@ -8,6 +8,12 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Make room in a growable array for element n: *(T **)arrp is realloc'd
+ * (doubling, 16 at first) when n >= *cap. 0 or -ENOMEM (array unchanged).
+ */
+int array_reserve(void *arrp, size_t *cap, size_t n, size_t size);
+
 /* Edit distance between two short strings (capped at 64 characters). */
 size_t str_distance(const char *a, const char *b);
 
