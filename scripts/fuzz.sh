@@ -1,35 +1,71 @@
 #!/bin/bash
-# Build the libFuzzer harnesses (clang, ASan+UBSan) and run each for
-# SECONDS (default 30; CI's smoke run) on a copy of its seed corpus.
+# Build the libFuzzer harnesses (clang, ASan+UBSan) and run each on a copy
+# of its seed corpus.
+#
+#   scripts/fuzz.sh [SECONDS]        each harness for SECONDS (default 30;
+#                                    CI's smoke run uses 20)
+#   scripts/fuzz.sh --long [RUNS]    each harness until RUNS executions
+#                                    (default 10,000,000), CGW_FUZZ_LANES
+#                                    harnesses at a time (default: cores)
+#
 # Prints the executions per harness; a crash fails the run and leaves the
-# reproducer in build-fuzz/findings/.
+# reproducer in build-fuzz/findings/. CGW_FUZZ_BUILD picks the build
+# directory (default build-fuzz).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-secs=${1:-30}
+bdir=${CGW_FUZZ_BUILD:-build-fuzz}
+mode=time
+if [ "${1:-}" = --long ]; then
+	mode=runs
+	limit=${2:-10000000}
+else
+	limit=${1:-30}
+fi
 
-[ -d build-fuzz/meson-info ] ||
-	CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=disabled >/dev/null
-ninja -C build-fuzz >/dev/null
+[ -d "$bdir"/meson-info ] ||
+	CC=clang meson setup "$bdir" -Dfuzz=true -Dtests=disabled >/dev/null
+ninja -C "$bdir" >/dev/null
+mkdir -p "$bdir"/findings
 
-mkdir -p build-fuzz/findings
-status=0
-for exe in build-fuzz/tests/fuzz/fuzz_*; do
-	[ -f "$exe" ] && [ -x "$exe" ] || continue
+# One harness: prints its line; exit 1 on a finding.
+run_one() {
+	local exe=$1 name corpus log start secs runs flag
 	name=$(basename "$exe")
-	corpus=build-fuzz/corpus/${name#fuzz_}
+	corpus=$bdir/corpus/${name#fuzz_}
 	mkdir -p "$corpus"
 	cp -n tests/fuzz/corpus/"${name#fuzz_}"/* "$corpus"/ 2>/dev/null || true
-	log=build-fuzz/$name.log
-	if "$exe" -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix=build-fuzz/findings/"$name"- "$corpus" >"$log" 2>&1; then
+	log=$bdir/$name.log
+	if [ "$mode" = runs ]; then flag=-runs=$limit; else flag=-max_total_time=$limit; fi
+	start=$(date +%s)
+	if "$exe" "$flag" -print_final_stats=1 \
+		-artifact_prefix="$bdir"/findings/"$name"- "$corpus" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		secs=$(( $(date +%s) - start ))
 		echo "fuzz: $name: $runs executions in ${secs}s, no finding"
 	else
-		echo "fuzz: $name: FINDING (see $log and build-fuzz/findings/)"
+		echo "fuzz: $name: FINDING (see $log and $bdir/findings/)"
 		tail -40 "$log"
-		status=1
+		return 1
 	fi
+}
+
+exes=()
+for exe in "$bdir"/tests/fuzz/fuzz_*; do
+	[ -f "$exe" ] && [ -x "$exe" ] && exes+=("$exe")
 done
+
+status=0
+if [ "$mode" = runs ]; then
+	lanes=${CGW_FUZZ_LANES:-$(nproc)}
+	export -f run_one
+	export bdir mode limit
+	printf '%s\n' "${exes[@]}" | xargs -P "$lanes" -I{} bash -c 'run_one "$1"' _ {} ||
+		status=1
+else
+	for exe in "${exes[@]}"; do
+		run_one "$exe" || status=1
+	done
+fi
 exit $status
