@@ -36,6 +36,12 @@
 #   CGW_BUILD_DIR       build directory with daemon/cgwd, cgwctl/cgwctl
 #                       (default: <source>/build)
 #   CGW_LAB_HOLD=1      keep the lab up until Ctrl-C (prints how to use it)
+#   CGW_LAB_RUN=SCRIPT  once the checks pass, run SCRIPT (bash) with the
+#                       lab's names exported (see run_hook: namespaces,
+#                       addresses, cgwctl, the daemons' pids, log files);
+#                       its exit status is the lab's (77 = skip); tests
+#                       and benchmarks use it to act on a running lab
+#   CGW_LAB_REKEYS=0    "up" with cgwd: skip the rekeys-under-traffic check
 #   CGW_LAB_EXPECT      what to check before exiting:
 #                       "up" (default): both tunnels and both BGP sessions
 #                         up, 172.20.0.0/16 learned from both with the best
@@ -1706,6 +1712,32 @@ hold() {
 	done
 }
 
+# CGW_LAB_RUN=SCRIPT: run SCRIPT against the running lab. Everything a
+# script needs to find its way is exported as LAB_*; the lab is torn down
+# after it returns, whatever it did.
+run_hook() {
+	local script=$1 name rc=0
+	section "CGW_LAB_RUN: $script"
+	export LAB_STATE=$STATE LAB_GATEWAY=$GATEWAY LAB_BUILD=$BUILD
+	export LAB_NS_LAN=$NS_LAN LAB_NS_GW=$NS_GW LAB_NS_AWS=$NS_AWS LAB_NS_VPC=$NS_VPC
+	export LAB_LAN_HOST=$LAN_HOST LAB_LAN_NET=$LAN_NET LAB_GW_WAN=$GW_WAN
+	export LAB_VPC_HOST=$VPC_HOST LAB_VPC_NET=$VPC_NET
+	export LAB_GW_ASN=$GW_ASN LAB_AWS_ASN=$AWS_ASN
+	export LAB_TUN_NAMES="${TUN_NAME[*]}" LAB_TUN_AWS="${TUN_AWS[*]}"
+	export LAB_TUN_INSIDE="${TUN_INSIDE[*]}" LAB_TUN_MARKS="${TUN_MARK[*]}"
+	export LAB_CGWD=$CGWD LAB_CGWCTL=$CGWCTL LAB_CGWD_SOCK=$CGWD_SOCK
+	export LAB_CGWD_CONF=$STATE/cgw.conf LAB_CGWD_LOG=$STATE/cgwd.log
+	export LAB_AWS_DIR=$AWS_DIR LAB_AWS_SWANCTL=$STATE/bin/aws-swanctl
+	export LAB_AWS_BIRDC="birdc -s $AWS_DIR/bird.ctl"
+	for name in "${!PIDS[@]}"; do
+		export "LAB_PID_${name//[^A-Za-z0-9]/_}=${PIDS[$name]}"
+	done
+	bash "$script" || rc=$?
+	(( rc == 0 )) && { say "CGW_LAB_RUN: $script passed"; return 0; }
+	(( rc == 77 )) && { say "CGW_LAB_RUN: $script skipped"; exit 77; }
+	fail "CGW_LAB_RUN: $script exited $rc"
+}
+
 # write_swanctl_helper NAME DIR: $STATE/bin/NAME runs swanctl against the
 # charon whose files are in DIR (NAME --list-sas, NAME --initiate ...).
 write_swanctl_helper() {
@@ -1783,7 +1815,7 @@ main() {
 		;;
 	up)
 		check_up
-		[[ $GATEWAY == cgwd ]] && check_rekeys
+		[[ $GATEWAY == cgwd && ${CGW_LAB_REKEYS:-1} == 1 ]] && check_rekeys
 		;;
 	failover)
 		check_up
@@ -1794,6 +1826,7 @@ main() {
 	[[ $EXPECT == up || $EXPECT == failover ]] && result_line
 	say "lab ready"
 
+	[[ -n ${CGW_LAB_RUN:-} ]] && run_hook "$CGW_LAB_RUN"
 	if [[ $HOLD == 1 ]]; then
 		hold
 	fi
