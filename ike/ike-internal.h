@@ -216,6 +216,7 @@ struct ike_sa {
 	uint64_t probe_in, probe_out;	/* packets at the last look */
 	unsigned probe_backoff;		/* answered probes while traffic stays one-way */
 	unsigned probe_wait;		/* looks to skip before the next probe */
+	bool probe_healed;		/* CHILD SA rekeyed in this one-way spell */
 	char why[128];			/* why it failed, for status */
 };
 

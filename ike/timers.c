@@ -9,7 +9,9 @@
  *   dpd        dpd-delay without a message or an inbound ESP packet from
  *              the peer (the CHILD SAs' kernel counters): liveness check
  *   probe      every liveness-probe seconds: packets went out on the CHILD
- *              SA and none came in since the last look: fast liveness check
+ *              SA and none came in since the last look: fast liveness check;
+ *              answered but still one-way: checks back off, and the CHILD
+ *              SA is rekeyed once (heal_child)
  *   reinit     tunnel with no IKE SA and startup=start: 1 s doubling to 30 s
  *   keepalive  NAT-T keepalive every 20 s while a NAT is in front of us
  *   rekey      per CHILD SA: esp-lifetime - rekey-margin - random fuzz
@@ -266,6 +268,31 @@ static void probe_now(struct ike_sa *sa, uint64_t n_out)
 		sa->probe_backoff++;
 }
 
+/*
+ * The peer has answered IKE_PROBE_HEAL checks and still nothing comes in
+ * over the CHILD SA: it may have lost its end of it (a data-plane restart
+ * that kept the IKE SA) and drop all we send. Rekey the CHILD SA once per
+ * one-way spell: a lost SA is replaced (or CHILD_SA_NOT_FOUND makes a new
+ * one), and where the traffic is merely asymmetric the rekey costs nothing
+ * (make-before-break). The exchange is itself a liveness check.
+ */
+#define IKE_PROBE_HEAL 2
+
+static void heal_child(struct ike_sa *sa, struct child_sa *c, uint64_t n_out)
+{
+	if (child_rekey_start(c) < 0) {
+		probe_now(sa, n_out);	/* busy: an ordinary check this time */
+		return;
+	}
+	log_info("%s: the peer answers but nothing has come in over the CHILD SA for %u "
+		 "checks: rekeying it in case the peer lost its end",
+		 sa->tun->conf->name, sa->probe_backoff);
+	sa->probe_healed = true;
+	sa->probe_wait = (1u << sa->probe_backoff) - 1;
+	if (sa->probe_backoff < 4)
+		sa->probe_backoff++;
+}
+
 static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct ike_sa *sa = w->data;
@@ -274,14 +301,19 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (sa->state != IKE_SA_ESTABLISHED || !c || child_packets(c, &in, &out) < 0)
 		return;
-	if (in != sa->probe_in)
-		sa->probe_backoff = sa->probe_wait = 0;	/* two-way again */
+	/* Fewer than before: a new CHILD SA whose counters start at zero
+	 * (take it as the new baseline); more: traffic is two-way again. */
+	if (in > sa->probe_in) {
+		sa->probe_backoff = sa->probe_wait = 0;
+		sa->probe_healed = false;
+	}
 	if (out > sa->probe_out && in == sa->probe_in && !sa->fast_probe) {
-		if (sa->probe_wait > 0) {
+		if (sa->probe_wait > 0)
 			sa->probe_wait--;
-		} else {
+		else if (sa->probe_backoff >= IKE_PROBE_HEAL && !sa->probe_healed)
+			heal_child(sa, c, out - sa->probe_out);
+		else
 			probe_now(sa, out - sa->probe_out);
-		}
 	}
 	sa->probe_in = in;
 	sa->probe_out = out;
