@@ -41,18 +41,9 @@ static struct xfrm_nl *nl_of(struct xfrm *x)
 
 /* ---------------------------------------------------------- request/ack */
 
-typedef int (*reply_fn)(const struct nlmsghdr *nlh, void *arg);
-
-struct talk {
-	reply_fn fn;
-	void *arg;
-	int err;			/* first error, from fn or the kernel */
-	unsigned replies;
-};
-
 static int talk_data(const struct nlmsghdr *nlh, void *data)
 {
-	struct talk *t = data;
+	struct xnl_talk *t = data;
 	int err = t->fn ? t->fn(nlh, t->arg) : -EBADMSG;
 
 	t->replies++;
@@ -71,7 +62,7 @@ static int extack_attr(const struct nlattr *attr, void *data)
 
 static int talk_error(const struct nlmsghdr *nlh, void *data)
 {
-	struct talk *t = data;
+	struct xnl_talk *t = data;
 	struct nlmsgerr e;
 	const char *msg = NULL;
 
@@ -102,6 +93,17 @@ static mnl_cb_t talk_ctl[NLMSG_MIN_TYPE] = {
 	[NLMSG_DONE] = talk_done,
 };
 
+int xnl_talk_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		 struct xnl_talk *t)
+{
+	int ret = mnl_cb_run2(buf, len, seq, portid, talk_data, t, talk_ctl,
+			      NLMSG_MIN_TYPE);
+
+	if (ret == MNL_CB_ERROR && !t->err)
+		t->err = -errno;
+	return ret;
+}
+
 /* Throw away anything left from an exchange that ended early. */
 static void drain(struct xfrm_nl *n)
 {
@@ -117,9 +119,9 @@ static void drain(struct xfrm_nl *n)
  * Send the len-byte request in n->tx and read replies (each to fn) up to
  * the ack or the end of the dump. At least `want` replies must come.
  */
-static int nl_talk(struct xfrm_nl *n, int len, unsigned want, reply_fn fn, void *arg)
+static int nl_talk(struct xfrm_nl *n, int len, unsigned want, xnl_reply_fn fn, void *arg)
 {
-	struct talk t = { fn, arg, 0, 0 };
+	struct xnl_talk t = { fn, arg, 0, 0 };
 	const struct nlmsghdr *nlh = (const void *)n->tx;
 	uint32_t seq = nlh->nlmsg_seq;
 	ssize_t r;
@@ -139,10 +141,7 @@ static int nl_talk(struct xfrm_nl *n, int len, unsigned want, reply_fn fn, void 
 		r = mnl_socket_recvfrom(n->req, n->rx, sizeof(n->rx));
 		if (r < 0)
 			return -errno;
-		ret = mnl_cb_run2(n->rx, (size_t)r, seq, n->portid, talk_data, &t,
-				  talk_ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR && !t.err)
-			t.err = -errno;
+		ret = xnl_talk_run(n->rx, (size_t)r, seq, n->portid, &t);
 		sodium_memzero(n->rx, (size_t)r);	/* GETSA replies carry keys */
 	} while (ret > MNL_CB_STOP);
 	if (ret == MNL_CB_STOP)
@@ -281,7 +280,7 @@ static int nl_events_fd(struct xfrm *x)
 	return n->ev ? mnl_socket_get_fd(n->ev) : -1;
 }
 
-static int events_decode(const void *buf, size_t len, xfrm_raw_event_fn fn, void *arg)
+int xnl_events_decode(const void *buf, size_t len, xfrm_raw_event_fn fn, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
 	int rem = (int)len, count = 0;
@@ -331,7 +330,7 @@ static int nl_events_read(struct xfrm *x, xfrm_raw_event_fn fn, void *arg)
 			return -errno;
 		if (flen != sizeof(from) || from.nl_pid != 0)
 			continue;	/* only the kernel speaks here */
-		count += events_decode(n->ev_rx, (size_t)r, fn, arg);
+		count += xnl_events_decode(n->ev_rx, (size_t)r, fn, arg);
 	}
 }
 

@@ -120,4 +120,25 @@ int xnl_parse_policy(const struct nlmsghdr *nlh, struct xfrm_policy_info *out);
 int xnl_parse_event(const struct nlmsghdr *nlh, struct xfrm_event *out,
 		    bool *owned);
 
+/*
+ * ---- netlink.c: the reply and event loops over bytes already read,
+ * exported for tests/fuzz (the backend runs them on each datagram).
+ */
+typedef int (*xnl_reply_fn)(const struct nlmsghdr *nlh, void *arg);
+
+struct xnl_talk {
+	xnl_reply_fn fn;		/* each data message; NULL: none expected */
+	void *arg;
+	int err;			/* first error, from fn or the kernel */
+	unsigned replies;
+};
+
+/* One datagram of replies to request seq: data to t->fn, the ack's or
+ * the kernel's error into t->err. libmnl's MNL_CB_* (> MNL_CB_STOP: read on). */
+int xnl_talk_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+		 struct xnl_talk *t);
+/* One datagram from the event socket: each EXPIRE/ACQUIRE decoded to fn,
+ * malformed ones skipped; how many reached fn. */
+int xnl_events_decode(const void *buf, size_t len, xfrm_raw_event_fn fn, void *arg);
+
 #endif
