@@ -80,17 +80,12 @@ static void link_counters(struct rtnl_link *link, struct vti_counters *c)
 	c->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
 }
 
-static int vnl_link_get(struct vti *v, const char *name, struct vti_link *out)
+/* What cgw reads from a link libnl parsed out of the kernel's reply. */
+static void link_from(struct rtnl_link *link, struct vti_link *out)
 {
-	struct rtnl_link *link = NULL;
-	const char *kind;
-	int err;
+	const char *kind = rtnl_link_get_type(link);
 
 	memset(out, 0, sizeof(*out));
-	err = nl2errno(rtnl_link_get_kernel(vnl_of(v)->sk, 0, name, &link));
-	if (err)
-		return err;
-	kind = rtnl_link_get_type(link);
 	snprintf(out->kind, sizeof(out->kind), "%s", kind ? kind : "");
 	out->up = (rtnl_link_get_flags(link) & IFF_UP) != 0;
 	out->mtu = rtnl_link_get_mtu(link);
@@ -99,8 +94,54 @@ static int vnl_link_get(struct vti *v, const char *name, struct vti_link *out)
 		out->okey = ntohl(rtnl_link_ipvti_get_okey(link));
 	}
 	link_counters(link, &out->cnt);
+}
+
+static int vnl_link_get(struct vti *v, const char *name, struct vti_link *out)
+{
+	struct rtnl_link *link = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = nl2errno(rtnl_link_get_kernel(vnl_of(v)->sk, 0, name, &link));
+	if (err)
+		return err;
+	link_from(link, out);
 	rtnl_link_put(link);
 	return 0;
+}
+
+struct link_parse {
+	struct vti_link *out;
+	bool found;
+};
+
+static void link_parsed(struct nl_object *obj, void *arg)
+{
+	struct link_parse *lp = arg;
+
+	if (strcmp(nl_object_get_type(obj), "route/link") != 0 || lp->found)
+		return;
+	link_from((struct rtnl_link *)obj, lp->out);
+	lp->found = true;
+}
+
+int vti_nl_link_parse(const struct nlmsghdr *nlh, struct vti_link *out)
+{
+	struct link_parse lp = { out, false };
+	struct nl_msg *msg;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	/* nlmsg_convert copies nlmsg_len bytes and never writes to nlh */
+	msg = nlmsg_convert((struct nlmsghdr *)nlh);
+	if (!msg)
+		return -ENOMEM;
+	nlmsg_set_proto(msg, NETLINK_ROUTE);
+	err = nl2errno(nl_msg_parse(msg, link_parsed, &lp));
+	nlmsg_free(msg);
+	if (!err && !lp.found)
+		err = -ENOMSG;
+	return err;
 }
 
 static int vnl_link_del(struct vti *v, const char *name)

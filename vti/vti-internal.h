@@ -41,6 +41,14 @@ struct vti {
 int vti_netlink_open(struct vti **out);
 int vti_fake_open(struct vti **out);
 
+struct nlmsghdr;
+/*
+ * netlink.c, for tests/fuzz: one RTM_NEWLINK message (nlmsg_len checked
+ * by the caller) through libnl's parser and what vnl_link_get() reads
+ * from it. 0, -ENOMSG if it holds no link, or -errno from libnl.
+ */
+int vti_nl_link_parse(const struct nlmsghdr *nlh, struct vti_link *out);
+
 /* Effective rp_filter of an interface: the kernel takes max(all, iface). */
 static inline int vti_rp_filter_effective(int all, int iface)
 {
