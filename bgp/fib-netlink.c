@@ -110,27 +110,37 @@ static int extack_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* Failure replies in rx[0..len): each to its request by sequence number. */
-static void nl_parse_errors(struct fib_nl *n, size_t len)
+/* Failure replies in buf[0..len): fn for each, with its extended ack. */
+void fib_nl_parse_errors(const void *buf, size_t len, fib_nl_error_fn fn, void *arg)
 {
-	const struct nlmsghdr *nlh = (const void *)n->rx;
+	const struct nlmsghdr *nlh = buf;
 	int rest = (int)len;
 
 	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
-		uint32_t i = nlh->nlmsg_seq - n->first_seq;
 		const char *msg = NULL;
 		struct nlmsgerr e;
 
 		if (nlh->nlmsg_type != NLMSG_ERROR || mnl_nlmsg_get_payload_len(nlh) < sizeof(e))
 			continue;
 		memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
-		if (e.error >= 0 || i >= n->n_recs)
+		if (e.error >= 0)
 			continue;
 		if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 			mnl_attr_parse(nlh, sizeof(e), extack_attr, &msg);
-		fib_backend_report(&n->base, (enum fib_op)n->recs[i].op, n->recs[i].dst,
-				   n->recs[i].len, e.error, msg);
+		fn(nlh->nlmsg_seq, e.error, msg, arg);
 	}
+}
+
+/* A failure reply: to its request by sequence number. */
+static void nl_error(uint32_t seq, int err, const char *msg, void *arg)
+{
+	struct fib_nl *n = arg;
+	uint32_t i = seq - n->first_seq;
+
+	if (i >= n->n_recs)
+		return;
+	fib_backend_report(&n->base, (enum fib_op)n->recs[i].op, n->recs[i].dst,
+			   n->recs[i].len, err, msg);
 }
 
 /* Read every queued failure without blocking; -ENOBUFS if some were lost. */
@@ -149,7 +159,7 @@ static int nl_read_errors(struct fib_nl *n)
 		}
 		if (r < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? ret : -errno;
-		nl_parse_errors(n, (size_t)r);
+		fib_nl_parse_errors(n->rx, (size_t)r, nl_error, n);
 	}
 }
 
@@ -264,7 +274,7 @@ static int parse_multipath(const struct nlattr *mp, struct fib_route *r)
 
 /* 1 and r filled if nlh is a protocol-186 IPv4 route in table, 0 if
  * not, -EINVAL if malformed. */
-static int nl_parse_route(const struct nlmsghdr *nlh, uint32_t table, struct fib_route *r)
+int fib_nl_parse_route(const struct nlmsghdr *nlh, uint32_t table, struct fib_route *r)
 {
 	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
@@ -308,7 +318,7 @@ static int nl_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nl_dump *d = data;
 	struct fib_route r;
-	int ok = nl_parse_route(nlh, d->table, &r);
+	int ok = fib_nl_parse_route(nlh, d->table, &r);
 
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		d->intr = true;

@@ -119,6 +119,14 @@ void fib_backend_report(struct fib_backend *b, enum fib_op op, uint32_t dst, uin
 /* Next hops in canonical order (ifindex, then gateway), for comparing. */
 void fib_route_sort_nh(struct fib_route *r);
 
+/* fib-netlink.c's parsers, for tests/fuzz. One message of a route dump:
+ * 1 and r filled if it is a protocol-186 IPv4 route in table, 0 if not,
+ * -EINVAL if malformed. One datagram of failure replies: fn for each. */
+struct nlmsghdr;
+typedef void (*fib_nl_error_fn)(uint32_t seq, int err, const char *msg, void *arg);
+int fib_nl_parse_route(const struct nlmsghdr *nlh, uint32_t table, struct fib_route *r);
+void fib_nl_parse_errors(const void *buf, size_t len, fib_nl_error_fn fn, void *arg);
+
 /* Fake only: the calls so far ("add 10.0.0.0/24 table 254 metric 20
  * via 169.254.10.1 dev 7", "commit 1", "dump 3"), and clearing it. */
 const char *fib_fake_log(struct fib_backend *b);
