@@ -21,16 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
-struct scan {
-	const struct cgw_bgp_conf *bc;
-	const unsigned *vti;
-	size_t n_vti;
-	struct bgp_local *out;
-	size_t n, cap;
-	bool *network_seen;
-};
-
-static bool via_vti(const struct scan *s, unsigned oif)
+static bool via_vti(const struct kroutes_scan *s, unsigned oif)
 {
 	for (size_t i = 0; i < s->n_vti; i++)
 		if (oif && s->vti[i] == oif)
@@ -38,7 +29,7 @@ static bool via_vti(const struct scan *s, unsigned oif)
 	return false;
 }
 
-static int add_local(struct scan *s, const struct cgw_prefix *p, uint8_t origin)
+static int add_local(struct kroutes_scan *s, const struct cgw_prefix *p, uint8_t origin)
 {
 	if (array_reserve(&s->out, &s->cap, s->n, sizeof(*s->out)) < 0)
 		return -ENOMEM;
@@ -78,13 +69,15 @@ static int attr_cb(const struct nlattr *a, void *data)
 
 static int route_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct scan *s = data;
+	struct kroutes_scan *s = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
 	struct cgw_prefix p = { .addr.family = AF_INET };
 	uint32_t table;
 	unsigned kind, oif = 0;
 
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;	/* no route header: not a route */
 	if (rtm->rtm_family != AF_INET || rtm->rtm_type != RTN_UNICAST || rtm->rtm_dst_len > 32)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
@@ -119,7 +112,13 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return add_local(s, &p, BGP_ORIGIN_INCOMPLETE) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-static int dump_main(struct scan *s)
+int bgp_kroutes_dump_reply(struct kroutes_scan *s, const void *buf, size_t len,
+			   uint32_t seq, uint32_t portid)
+{
+	return mnl_cb_run(buf, len, seq, portid, route_cb, s);
+}
+
+static int dump_main(struct kroutes_scan *s)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
@@ -155,7 +154,7 @@ static int dump_main(struct scan *s)
 			r = -errno;
 			break;
 		}
-		cr = mnl_cb_run(buf, (size_t)n, seq, portid, route_cb, s);
+		cr = bgp_kroutes_dump_reply(s, buf, (size_t)n, seq, portid);
 		if (cr == MNL_CB_STOP)
 			break;
 		if (cr < 0) {
@@ -178,7 +177,7 @@ out:
  */
 struct match {
 	const struct cgw_prefix *n;
-	const struct scan *s;
+	const struct kroutes_scan *s;
 	bool found;
 };
 
@@ -190,7 +189,7 @@ static int match_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t table, dst = 0;
 	unsigned oif = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
 	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) >= 4 ?
@@ -205,13 +204,22 @@ static int match_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int network_present(struct mnl_socket *nl, const struct scan *s,
+int bgp_kroutes_match_reply(const struct kroutes_scan *s, const struct cgw_prefix *n,
+			    const void *buf, size_t len, uint32_t seq, uint32_t portid)
+{
+	struct match m = { .n = n, .s = s };
+
+	/* no route at all: an error reply (ENETUNREACH), i.e. not present */
+	mnl_cb_run(buf, len, seq, portid, match_cb, &m);
+	return m.found;
+}
+
+static int network_present(struct mnl_socket *nl, const struct kroutes_scan *s,
 			   const struct cgw_prefix *n, unsigned seq)
 {
 	char buf[8192];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
-	struct match m = { .n = n, .s = s };
 	ssize_t r;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
@@ -227,12 +235,10 @@ static int network_present(struct mnl_socket *nl, const struct scan *s,
 	r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (r < 0)
 		return -errno;
-	/* no route at all: an error reply (ENETUNREACH), i.e. not present */
-	mnl_cb_run(buf, (size_t)r, seq, mnl_socket_get_portid(nl), match_cb, &m);
-	return m.found;
+	return bgp_kroutes_match_reply(s, n, buf, (size_t)r, seq, mnl_socket_get_portid(nl));
 }
 
-static int networks_present(struct scan *s)
+static int networks_present(struct kroutes_scan *s)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	unsigned seq = (unsigned)time(NULL);
@@ -266,9 +272,8 @@ static int local_cmp(const void *a, const void *b)
 int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
 		     size_t n_vti, struct bgp_local **out, size_t *n_out)
 {
-	struct scan s = { .bc = bc, .vti = vti_ifindex, .n_vti = n_vti };
+	struct kroutes_scan s = { .bc = bc, .vti = vti_ifindex, .n_vti = n_vti };
 	bool need_dump = bc->redistribute != 0;
-	size_t k = 0;
 	int r = 0;
 
 	s.network_seen = calloc(bc->n_networks + 1, sizeof(bool));
@@ -278,22 +283,32 @@ int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
 		r = dump_main(&s);	/* sees the networks too */
 	else if (bc->n_networks && bc->network_mode == CGW_NETWORK_PRESENT)
 		r = networks_present(&s);
+	return bgp_kroutes_finish(&s, r, out, n_out);
+}
+
+int bgp_kroutes_finish(struct kroutes_scan *s, int r, struct bgp_local **out, size_t *n_out)
+{
+	const struct cgw_bgp_conf *bc = s->bc;
+	size_t k = 0;
+
 	for (size_t i = 0; r == 0 && i < bc->n_networks; i++)
-		if (bc->network_mode == CGW_NETWORK_ALWAYS || s.network_seen[i])
-			r = add_local(&s, &bc->networks[i], BGP_ORIGIN_IGP);
-	free(s.network_seen);
+		if (bc->network_mode == CGW_NETWORK_ALWAYS || s->network_seen[i])
+			r = add_local(s, &bc->networks[i], BGP_ORIGIN_IGP);
+	free(s->network_seen);
+	s->network_seen = NULL;
 	if (r < 0) {
-		free(s.out);
+		free(s->out);
+		s->out = NULL;
 		return r;
 	}
-	if (s.n)
-		qsort(s.out, s.n, sizeof(*s.out), local_cmp);
+	if (s->n)
+		qsort(s->out, s->n, sizeof(*s->out), local_cmp);
 	/* one entry per prefix: network (IGP) wins over redistributed */
-	for (size_t i = 0; i < s.n; i++)
-		if (k == 0 || s.out[k - 1].prefix.len != s.out[i].prefix.len ||
-		    s.out[k - 1].prefix.addr.v4.s_addr != s.out[i].prefix.addr.v4.s_addr)
-			s.out[k++] = s.out[i];
-	*out = s.out;
+	for (size_t i = 0; i < s->n; i++)
+		if (k == 0 || s->out[k - 1].prefix.len != s->out[i].prefix.len ||
+		    s->out[k - 1].prefix.addr.v4.s_addr != s->out[i].prefix.addr.v4.s_addr)
+			s->out[k++] = s->out[i];
+	*out = s->out;
 	*n_out = k;
 	return 0;
 }

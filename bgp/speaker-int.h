@@ -236,4 +236,25 @@ void bgp_sp_refresh(struct bgp_peer *p);
 int bgp_kroutes_scan(const struct cgw_bgp_conf *bc, const unsigned *vti_ifindex,
 		     size_t n_vti, struct bgp_local **out, size_t *n_out);
 
+/* A scan's state; the steps below run bgp_kroutes_scan() on replies
+ * already read (tests/fuzz). network_seen: n_networks + 1 calloc'd. */
+struct kroutes_scan {
+	const struct cgw_bgp_conf *bc;
+	const unsigned *vti;
+	size_t n_vti;
+	struct bgp_local *out;
+	size_t n, cap;
+	bool *network_seen;
+};
+
+/* One datagram of the main-table dump; libmnl's MNL_CB_* (> STOP: read on). */
+int bgp_kroutes_dump_reply(struct kroutes_scan *s, const void *buf, size_t len,
+			   uint32_t seq, uint32_t portid);
+/* The RTM_F_FIB_MATCH reply for network n: 1 if it shows n present. */
+int bgp_kroutes_match_reply(const struct kroutes_scan *s, const struct cgw_prefix *n,
+			    const void *buf, size_t len, uint32_t seq, uint32_t portid);
+/* Networks added, sorted, one per prefix into *out; frees network_seen
+ * (and out on error r < 0). Returns r if < 0, else 0. */
+int bgp_kroutes_finish(struct kroutes_scan *s, int r, struct bgp_local **out, size_t *n_out);
+
 #endif
