@@ -51,16 +51,18 @@ static int talk(struct routes *r, struct nlmsghdr *nlh)
 {
 	char buf[8192];
 	ssize_t n;
-	int ret;
 
 	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	n = mnl_socket_recvfrom(r->nl, buf, sizeof(buf));
 	if (n < 0)
 		return -errno;
-	ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(r->nl),
-			 NULL, NULL);
-	return ret < 0 ? -errno : 0;
+	return routes_parse_ack(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(r->nl));
+}
+
+int routes_parse_ack(const void *buf, size_t len, uint32_t seq, uint32_t portid)
+{
+	return mnl_cb_run(buf, len, seq, portid, NULL, NULL) < 0 ? -errno : 0;
 }
 
 static int route_msg(struct routes *r, int type, unsigned flags, const struct cgw_prefix *p,

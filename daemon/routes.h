@@ -6,6 +6,7 @@
 #ifndef CGW_ROUTES_H
 #define CGW_ROUTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cgw_prefix;
@@ -18,5 +19,8 @@ void routes_close(struct routes *r);
 int routes_add(struct routes *r, const struct cgw_prefix *p, const char *dev, uint32_t metric);
 /* Delete it; -ESRCH when it is not there. */
 int routes_del(struct routes *r, const struct cgw_prefix *p, const char *dev, uint32_t metric);
+/* The kernel's answer to request seq, already read (tests/fuzz): 0 for
+ * an ack, else -errno (the kernel's error, or EPROTO/ESRCH/... from libmnl). */
+int routes_parse_ack(const void *buf, size_t len, uint32_t seq, uint32_t portid);
 
 #endif
