@@ -322,6 +322,8 @@ const char *ike_tunnel_status(struct ike *ike, const char *name, struct json_obj
 		json_object_object_add(out, "rekeys", json_object_new_int64((int64_t)tun->child_rekeys));
 		json_object_object_add(out, "ike_rekeys", json_object_new_int64((int64_t)tun->ike_rekeys));
 		json_object_object_add(out, "dead_peers", json_object_new_int64((int64_t)tun->dead_peers));
+		json_object_object_add(out, "cookies_sent",
+				       json_object_new_int64((int64_t)tun->cookies_sent));
 	}
 	if (tun && tun->last_error[0])
 		add_str(out, "last_error", tun->last_error);

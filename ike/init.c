@@ -334,8 +334,8 @@ static int responder_setup(struct ike_sa *sa, const struct ike_path *path, bool 
  * Under load (many half-open SAs) answer with a stateless COOKIE first and
  * go on only with requests that return it (2.6). True: go on.
  */
-static bool cookie_ok(struct ike *ike, const struct ike_path *path, bool natt,
-		      const struct ike_msg *m)
+static bool cookie_ok(struct ike *ike, struct ike_tunnel *tun, const struct ike_path *path,
+		      bool natt, const struct ike_msg *m)
 {
 	const struct ike_notify *n = ike_msg_notify(m, IKE_N_COOKIE);
 	uint8_t want[IKE_COOKIE_LEN];
@@ -349,6 +349,7 @@ static bool cookie_ok(struct ike *ike, const struct ike_path *path, bool natt,
 	log_debug(LOGC_IKE, "IKE_SA_INIT from %s: %u half-open SAs: asking for a cookie",
 		  inet_ntoa(path->remote.sin_addr), ike->half_open);
 	ike_send_error_unprotected(ike, path, natt, &m->hdr, IKE_N_COOKIE, want, sizeof(want));
+	tun->cookies_sent++;
 	return false;
 }
 
@@ -360,7 +361,7 @@ void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool na
 	struct ike_sa *sa;
 	uint8_t num;
 
-	if (!cookie_ok(ike, path, natt, m))
+	if (!cookie_ok(ike, tun, path, natt, m))
 		return;
 
 	if (ike_select_proposal(&tun->conf->ike, &m->sa, IKE_PROTO_IKE, 0, &chosen, &num,

@@ -505,6 +505,8 @@ static void test_cookie(void **state)
 	run_for(0.5);
 	assert_int_equal(a.ups + b.ups, 2);
 	assert_int_equal(a.ike->sas->cookie_len, IKE_COOKIE_LEN);
+	assert_int_equal(b.ike->tunnels->cookies_sent, 1);
+	assert_int_equal(a.ike->tunnels->cookies_sent, 0);
 	b.ike->half_open = 0;
 	pair_stop(&a, &b);
 }
