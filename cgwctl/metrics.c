@@ -276,6 +276,9 @@ static const struct family f_ike_rekeys = { "cgw_ike_sa_rekeys_total", "counter"
 	"IKE SA rekeys of the tunnel" };
 static const struct family f_dead_peers = { "cgw_peer_dead_total", "counter",
 	"times the tunnel's peer was declared dead (DPD or fast liveness check)" };
+static const struct family f_cookies = { "cgw_ike_cookies_sent_total", "counter",
+	"IKE_SA_INIT requests from the tunnel's peer address answered with a COOKIE "
+	"(too many half-open SAs: a flood)" };
 static const struct family f_vti_bytes = { "cgw_vti_bytes_total", "counter",
 	"Bytes through the tunnel's VTI" };
 static const struct family f_vti_packets = { "cgw_vti_packets_total", "counter",
@@ -422,6 +425,11 @@ static bool tunnel_ike_rekeys(struct json_object *t, int64_t *v)
 static bool tunnel_dead_peers(struct json_object *t, int64_t *v)
 {
 	return get_int(t, "dead_peers", v);
+}
+
+static bool tunnel_cookies(struct json_object *t, int64_t *v)
+{
+	return get_int(t, "cookies_sent", v);
 }
 
 /* obj[key] when it is a boolean, as 0 or 1. */
@@ -575,6 +583,7 @@ int metrics_print(struct json_object *st, FILE *out)
 		per_tunnel(&e, &f_child_rekeys, tunnels, tunnel_child_rekeys);
 		per_tunnel(&e, &f_ike_rekeys, tunnels, tunnel_ike_rekeys);
 		per_tunnel(&e, &f_dead_peers, tunnels, tunnel_dead_peers);
+		per_tunnel(&e, &f_cookies, tunnels, tunnel_cookies);
 		per_direction(&e, &f_vti_bytes, tunnels, "bytes_in", "bytes_out", false);
 		per_direction(&e, &f_vti_packets, tunnels, "packets_in", "packets_out", false);
 		neighbors(&e, get_array(st, "neighbors"));
