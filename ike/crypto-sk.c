@@ -168,8 +168,8 @@ static int open_gcm(const struct ike_sk *sk, uint8_t *msg, size_t aad_len,
 			   nonce, msg, aad_len, ct, ct_len, ct, ct + ct_len);
 }
 
-int ike_sk_decrypt(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
-		   size_t aad_len, size_t *plain_off, size_t *plain_len)
+int ike_sk_open(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
+		size_t aad_len, size_t *plain_off, size_t *plain_len)
 {
 	size_t ivl, icv, ct_len, pad;
 	uint8_t *ct;
@@ -182,13 +182,13 @@ int ike_sk_decrypt(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
 	icv = icv_len(sk);
 	if (aad_len < IKE_HDR_LEN + GENERIC_HDR_LEN || msg_len < aad_len ||
 	    msg_len - aad_len < ivl + 1 + icv)
-		return -EBADMSG;
+		return -EMSGSIZE;
 	if (get_be32(msg + IKE_HDR_LENGTH_OFF) != msg_len)
-		return -EBADMSG;
+		return -EMSGSIZE;
 	ct = msg + aad_len + ivl;
 	ct_len = msg_len - aad_len - ivl - icv;
 	if (!is_gcm(sk) && ct_len % IKE_AES_BLOCK)
-		return -EBADMSG;
+		return -EMSGSIZE;
 	if (is_gcm(sk))
 		ret = open_gcm(sk, msg, aad_len, ct, ct_len);
 	else
@@ -196,9 +196,19 @@ int ike_sk_decrypt(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
 	if (ret < 0)
 		return ret == -EIO ? -EIO : -EBADMSG;
 	pad = ct[ct_len - 1];
-	if (pad + 1 > ct_len)
-		return -EBADMSG;
 	*plain_off = aad_len + ivl;
+	if (pad + 1 > ct_len) {
+		*plain_len = ct_len;	/* what was decrypted, pad length last */
+		return -EPROTO;
+	}
 	*plain_len = ct_len - pad - 1;
 	return 0;
+}
+
+int ike_sk_decrypt(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
+		   size_t aad_len, size_t *plain_off, size_t *plain_len)
+{
+	int ret = ike_sk_open(sk, msg, msg_len, aad_len, plain_off, plain_len);
+
+	return ret == -EMSGSIZE || ret == -EPROTO ? -EBADMSG : ret;
 }

@@ -177,6 +177,16 @@ int ike_sk_encrypt(struct ike_sk *sk, uint8_t *msg, size_t aad_len,
  */
 int ike_sk_decrypt(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
 		   size_t aad_len, size_t *plain_off, size_t *plain_len);
+/*
+ * ike_sk_decrypt() telling the failures apart, for the log and the
+ * answer: -EMSGSIZE the SK payload's lengths cannot hold IV, pad length
+ * and ICV (or whole blocks); -EBADMSG the ICV or tag is wrong; -EPROTO
+ * the message is authentic but its pad length points before the
+ * plaintext (then msg[*plain_off, + *plain_len) is all that was
+ * decrypted, the pad length byte last); -EIO a crypto library failure.
+ */
+int ike_sk_open(const struct ike_sk *sk, uint8_t *msg, size_t msg_len,
+		size_t aad_len, size_t *plain_off, size_t *plain_len);
 
 /*
  * What AUTH signs for one party, the "signer" (RFC 7296 2.15): its own

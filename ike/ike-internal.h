@@ -235,6 +235,7 @@ struct ike_tunnel {
 	bool restarting;		/* dpd-action restart: re-initiate until up */
 	bool hold;			/* dpd-action hold: wait for traffic (ACQUIRE) */
 	uint64_t child_rekeys, ike_rekeys, dead_peers;	/* for status and metrics */
+	uint64_t bad_icv;		/* protected messages that failed the ICV */
 	uint64_t cookies_sent;		/* SA_INITs from its address answered with a
 					   COOKIE (2.6): a flood's mark, for status */
 	char last_error[160];

@@ -324,6 +324,8 @@ const char *ike_tunnel_status(struct ike *ike, const char *name, struct json_obj
 		json_object_object_add(out, "dead_peers", json_object_new_int64((int64_t)tun->dead_peers));
 		json_object_object_add(out, "cookies_sent",
 				       json_object_new_int64((int64_t)tun->cookies_sent));
+		json_object_object_add(out, "integrity_failures",
+				       json_object_new_int64((int64_t)tun->bad_icv));
 	}
 	if (tun && tun->last_error[0])
 		add_str(out, "last_error", tun->last_error);

@@ -197,17 +197,54 @@ static void answer_error(struct ike_sa *sa, const struct ike_msg *m,
 	ike_send_response(sa, m->hdr.exchange, m->hdr.msgid, &ch);
 }
 
+/*
+ * Check and open the SK payload of a copy of the message: 0 and the
+ * plaintext's place, or why not, logged. Anyone can put our SPIs and a
+ * message ID on a datagram: nothing may answer before this passes.
+ */
+static int sk_open(struct ike_sa *sa, const struct ike_msg *m, uint8_t *copy,
+		   size_t len, size_t *off, size_t *plen)
+{
+	const char *name = sa->tun->conf->name, *exch = ike_exchange_name(m->hdr.exchange);
+	int r = ike_sk_open(&sa->sk_in, copy, len, m->sk.aad.len, off, plen);
+
+	switch (r) {
+	case 0:
+		break;
+	case -EMSGSIZE:
+		log_debug(LOGC_IKE, "%s: %s #%u: SK payload of %zu bytes is too short "
+			  "for IV, pad length and ICV, or not whole blocks: dropped",
+			  name, exch, m->hdr.msgid, m->sk.body.len);
+		break;
+	case -EPROTO:
+		/* Authentic: the peer's own bug, worth a line. */
+		log_warnx("%s: %s #%u: padding length %u exceeds the %zu decrypted bytes",
+			  name, exch, m->hdr.msgid, copy[*off + *plen - 1], *plen);
+		break;
+	default:
+		/* Counted (status: integrity_failures); remote peers can
+		 * trigger this at will: debug level only. */
+		sa->tun->bad_icv++;
+		log_debug(LOGC_IKE, "%s: %s #%u: integrity check failed: dropped",
+			  name, exch, m->hdr.msgid);
+		break;
+	}
+	return r;
+}
+
 static bool decrypt_inner(struct ike_sa *sa, struct ike_msg *m, uint8_t *copy,
 			  size_t len, struct ike_result *res)
 {
 	size_t off, plen;
+	int r = sk_open(sa, m, copy, len, &off, &plen);
 
-	if (ike_sk_decrypt(&sa->sk_in, copy, len, m->sk.aad.len, &off, &plen) < 0) {
-		log_debug(LOGC_IKE, "%s: %s #%u: integrity check failed: dropped",
-			  sa->tun->conf->name, ike_exchange_name(m->hdr.exchange),
-			  m->hdr.msgid);
-		return false;
+	if (r == -EPROTO && !(m->hdr.flags & IKE_FLAG_R)) {
+		/* Authenticated, malformed: INVALID_SYNTAX (3.10.1). */
+		res->notify = IKE_N_INVALID_SYNTAX;
+		answer_error(sa, m, res);
 	}
+	if (r < 0)
+		return false;
 	if (ike_msg_parse_inner(m, copy + off, plen, res) < 0 ||
 	    ike_msg_check_rules(m, res) < 0) {
 		log_warnx("%s: %s #%u: %s", sa->tun->conf->name,
@@ -302,12 +339,10 @@ static void input_protected(struct ike_sa *sa, struct ike_msg *m, const uint8_t 
 	struct ike_result res = { 0 };
 	uint8_t *copy;
 
-	if (!response && m->hdr.msgid + 1 == sa->peer_msgid && sa->last_resp) {
-		/* Retransmitted request: send the same response again. */
-		ike_send_raw(sa->ike, &sa->path, sa->natt, sa->last_resp, sa->last_resp_len);
-		return;
-	}
-	if (!response && m->hdr.msgid != sa->peer_msgid) {
+	bool again = !response && m->hdr.msgid + 1 == sa->peer_msgid && sa->last_resp;
+	size_t off, plen;
+
+	if (!response && !again && m->hdr.msgid != sa->peer_msgid) {
 		log_debug(LOGC_IKE, "%s: request #%u outside the window (expect #%u): dropped",
 			  sa->tun->conf->name, m->hdr.msgid, sa->peer_msgid);
 		return;
@@ -316,7 +351,16 @@ static void input_protected(struct ike_sa *sa, struct ike_msg *m, const uint8_t 
 	if (!copy)
 		return;
 	memcpy(copy, buf, len);
-	if (decrypt_inner(sa, m, copy, len, &res)) {
+	if (again) {
+		/* Retransmitted request: the same response again, but only for
+		 * an authentic one (a forged copy must not make us send). */
+		if (sk_open(sa, m, copy, len, &off, &plen) == 0) {
+			log_debug(LOGC_IKE, "%s: request #%u again: response resent",
+				  sa->tun->conf->name, m->hdr.msgid);
+			ike_send_raw(sa->ike, &sa->path, sa->natt, sa->last_resp,
+				     sa->last_resp_len);
+		}
+	} else if (decrypt_inner(sa, m, copy, len, &res)) {
 		sa->last_rx = ev_now(sa->ike->loop);
 		if (natt && !sa->natt) {
 			sa->natt = true;	/* the peer moved to 4500 */
