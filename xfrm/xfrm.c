@@ -656,8 +656,8 @@ int xfrm_flush_owned(struct xfrm *x)
 	if (err)
 		return err;
 	err = flush_list(x, &l, &removed);
-	log_debug(LOGC_XFRM, "xfrm: flush: %d of %zu policies and %zu states removed",
-		  removed, l.n_policies, l.n_states);
+	log_debug(LOGC_XFRM, "xfrm: flush: %d of %zu entries removed (%zu policies, %zu states)",
+		  removed, l.n_policies + l.n_states, l.n_policies, l.n_states);
 	xfrm_list_free(&l);
 	return err ? err : removed;
 }
