@@ -42,6 +42,10 @@
 #                       its exit status is the lab's (77 = skip); tests
 #                       and benchmarks use it to act on a running lab
 #   CGW_LAB_REKEYS=0    "up" with cgwd: skip the rekeys-under-traffic check
+#   CGW_LAB_MEASURE=1   "up": also time start -> BGP Established and -> first
+#                       ping answered, then the stack's RSS and its context
+#                       switches and CPU over CGW_LAB_IDLE (30) idle seconds
+#                       (lab/measure.sh; bench/converge-vm.sh uses it)
 #   CGW_LAB_EXPECT      what to check before exiting:
 #                       "up" (default): both tunnels and both BGP sessions
 #                         up, 172.20.0.0/16 learned from both with the best
@@ -183,6 +187,9 @@ fail() {
 }
 
 trap 'fail "line $LINENO: command failed (status $?): $BASH_COMMAND"' ERR
+
+# shellcheck source=measure.sh
+source "$LAB_DIR/measure.sh"
 
 # wait_until DESC TIMEOUT PIDNAME CMD...: run CMD until it succeeds; fail
 # when TIMEOUT seconds pass or the daemon PIDNAME (may be empty) exits.
@@ -904,7 +911,7 @@ protocol bgp ${TUN_NAME[i]/-/_} from aws_tunnel {
 	# Written by cgw lab/lab.sh: the emulated AWS side's BGP.
 	log "$AWS_DIR/bird.log" all;
 	router id ${TUN_AWS[0]};
-	timeformat protocol iso long;
+	timeformat protocol iso long ms;
 
 	protocol device {
 	}
@@ -1114,6 +1121,7 @@ start_libreswan_frr() {
 	!
 	EOF
 	chmod 0644 "$FRR_DIR"/*.conf
+	measure_stack_start
 	setsid ip netns exec "$NS_GW" /usr/lib/frr/zebra -f "$FRR_DIR/zebra.conf" \
 		-i "$FRR_DIR/zebra.pid" -z "$FRR_DIR/zserv.api" --vty_socket "$FRR_DIR" \
 		>"$FRR_DIR/zebra.out" 2>&1 &
@@ -1431,6 +1439,7 @@ check_up() {
 	wait_until "$VPC_NET via ${TUN_INSIDE[0]}.1 on vti1 in the gateway's kernel" "$UP_TIMEOUT" "$GWPID" gw_route_best
 	say "OK: gateway's kernel: $GW_ROUTE"
 	up_times
+	measure_converge
 	aws_sw --list-sas
 	aws_birdc show route
 	section "ping lan ($LAN_HOST) -> vpc ($VPC_HOST)"
@@ -1788,6 +1797,7 @@ main() {
 
 	if [[ ($EXPECT == up || $EXPECT == failover) && $GATEWAY != none ]] && (( HAVE_VTI )); then
 		start_monitors
+		measure_before_gateway
 	fi
 	case $GATEWAY in
 	cgwd)
@@ -1815,6 +1825,7 @@ main() {
 		;;
 	up)
 		check_up
+		measure_idle
 		[[ $GATEWAY == cgwd && ${CGW_LAB_REKEYS:-1} == 1 ]] && check_rekeys
 		;;
 	failover)
