@@ -1,10 +1,11 @@
 /*
  * Small helpers: growable arrays, edit distance for "did you mean"
- * suggestions.
+ * suggestions, the netlink datagram check.
  */
 #include "common/util.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,22 @@ const char *str_suggest(const char *word, const char *const *candidates)
 		}
 	}
 	return best_d <= limit ? best : NULL;
+}
+
+size_t nl_whole_msgs(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr h;
+		size_t step;
+
+		memcpy(&h, p + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		step = NLMSG_ALIGN((size_t)h.nlmsg_len);
+		off = step < len - off ? off + step : len;
+	}
+	return off;
 }

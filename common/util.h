@@ -24,4 +24,12 @@ size_t str_distance(const char *a, const char *b);
  */
 const char *str_suggest(const char *word, const char *const *candidates);
 
+/*
+ * How many bytes at the start of a netlink datagram are whole messages
+ * (each length at least a header and within what is left). Check before
+ * libmnl walks a datagram: its mnl_nlmsg_ok() (1.0.4) casts a message
+ * length of 2 GiB or more to a negative int and accepts it.
+ */
+size_t nl_whole_msgs(const void *buf, size_t len);
+
 #endif
