@@ -17,6 +17,7 @@
 
 #include "bgp/fib.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #define NL_BATCH_DEFAULT (64 * 1024)
 #define NL_RCVBUF_DEFAULT (4 * 1024 * 1024)
@@ -114,7 +115,7 @@ static int extack_attr(const struct nlattr *attr, void *data)
 void fib_nl_parse_errors(const void *buf, size_t len, fib_nl_error_fn fn, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
-	int rest = (int)len;
+	int rest = (int)nl_whole_msgs(buf, len);
 
 	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		const char *msg = NULL;
@@ -329,6 +330,20 @@ static int nl_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;		/* read on to NLMSG_DONE in any case */
 }
 
+/* One datagram of the dump; a message overrunning it fails the dump. */
+static int nl_dump_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+			 struct nl_dump *d)
+{
+	size_t whole = nl_whole_msgs(buf, len);
+	int ret = mnl_cb_run(buf, whole, seq, portid, nl_dump_cb, d);
+
+	if (ret > MNL_CB_STOP && whole < len) {
+		errno = EBADMSG;
+		ret = MNL_CB_ERROR;
+	}
+	return ret;
+}
+
 static int nl_dump(struct fib_backend *b, uint32_t table, fib_dump_fn fn, void *arg)
 {
 	struct fib_nl *n = nl_of(b);
@@ -358,7 +373,7 @@ static int nl_dump(struct fib_backend *b, uint32_t table, fib_dump_fn fn, void *
 			continue;
 		if (r < 0)
 			return -errno;
-		ret = mnl_cb_run(n->rx, (size_t)r, seq, n->portid, nl_dump_cb, &d);
+		ret = nl_dump_reply(n->rx, (size_t)r, seq, n->portid, &d);
 	} while (ret > MNL_CB_STOP);
 	if (ret == MNL_CB_ERROR && errno != ENOENT)	/* ENOENT: no such table yet */
 		return -errno;

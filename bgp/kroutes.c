@@ -115,7 +115,14 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 int bgp_kroutes_dump_reply(struct kroutes_scan *s, const void *buf, size_t len,
 			   uint32_t seq, uint32_t portid)
 {
-	return mnl_cb_run(buf, len, seq, portid, route_cb, s);
+	size_t whole = nl_whole_msgs(buf, len);
+	int ret = mnl_cb_run(buf, whole, seq, portid, route_cb, s);
+
+	if (ret > MNL_CB_STOP && whole < len) {
+		errno = EBADMSG;	/* a message overruns the datagram */
+		ret = MNL_CB_ERROR;
+	}
+	return ret;
 }
 
 static int dump_main(struct kroutes_scan *s)
@@ -210,7 +217,7 @@ int bgp_kroutes_match_reply(const struct kroutes_scan *s, const struct cgw_prefi
 	struct match m = { .n = n, .s = s };
 
 	/* no route at all: an error reply (ENETUNREACH), i.e. not present */
-	mnl_cb_run(buf, len, seq, portid, match_cb, &m);
+	mnl_cb_run(buf, nl_whole_msgs(buf, len), seq, portid, match_cb, &m);
 	return m.found;
 }
 

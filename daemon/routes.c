@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "conf/conf.h"
 
 struct routes {
@@ -62,7 +63,12 @@ static int talk(struct routes *r, struct nlmsghdr *nlh)
 
 int routes_parse_ack(const void *buf, size_t len, uint32_t seq, uint32_t portid)
 {
-	return mnl_cb_run(buf, len, seq, portid, NULL, NULL) < 0 ? -errno : 0;
+	size_t whole = nl_whole_msgs(buf, len);
+	int ret = mnl_cb_run(buf, whole, seq, portid, NULL, NULL);
+
+	if (ret > MNL_CB_STOP && whole < len)
+		return -EBADMSG;	/* a message overruns the datagram */
+	return ret < 0 ? -errno : 0;
 }
 
 static int route_msg(struct routes *r, int type, unsigned flags, const struct cgw_prefix *p,

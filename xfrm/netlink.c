@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "xfrm/xfrm-internal.h"
 
 #define RX_SIZE 32768			/* the kernel's largest dump datagram */
@@ -96,9 +97,14 @@ static mnl_cb_t talk_ctl[NLMSG_MIN_TYPE] = {
 int xnl_talk_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		 struct xnl_talk *t)
 {
-	int ret = mnl_cb_run2(buf, len, seq, portid, talk_data, t, talk_ctl,
+	size_t whole = nl_whole_msgs(buf, len);
+	int ret = mnl_cb_run2(buf, whole, seq, portid, talk_data, t, talk_ctl,
 			      NLMSG_MIN_TYPE);
 
+	if (ret > MNL_CB_STOP && whole < len) {
+		errno = EBADMSG;	/* a message overruns the datagram */
+		ret = MNL_CB_ERROR;
+	}
 	if (ret == MNL_CB_ERROR && !t->err)
 		t->err = -errno;
 	return ret;
@@ -283,8 +289,12 @@ static int nl_events_fd(struct xfrm *x)
 int xnl_events_decode(const void *buf, size_t len, xfrm_raw_event_fn fn, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
-	int rem = (int)len, count = 0;
+	size_t whole = nl_whole_msgs(buf, len);
+	int rem = (int)whole, count = 0;
 
+	if (whole < len)
+		log_debug(LOGC_XFRM, "xfrm: malformed event datagram (%zu bytes), %zu read",
+			  len, whole);
 	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
 		struct xfrm_event ev;
 		bool owned;
