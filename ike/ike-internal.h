@@ -86,6 +86,8 @@ enum child_sa_state {
 #define IKE_NATT_KEEPALIVE 20.0
 #define IKE_COOKIE_LEN 33		/* version byte + SHA-256 */
 #define IKE_HALF_OPEN_COOKIES 8		/* half-open SAs before cookies are asked */
+#define IKE_UNAUTH_LOG_INTERVAL 10.0	/* a tunnel's lines unauthenticated input
+					   triggers: one per this many s */
 
 struct ike_tunnel;
 struct ike_sa;
@@ -236,6 +238,8 @@ struct ike_tunnel {
 	bool hold;			/* dpd-action hold: wait for traffic (ACQUIRE) */
 	uint64_t child_rekeys, ike_rekeys, dead_peers;	/* for status and metrics */
 	uint64_t bad_icv;		/* protected messages that failed the ICV */
+	double unauth_log_next;		/* ike_tunnel_log_ok(): quiet until then */
+	unsigned unauth_log_held;	/* lines held back meanwhile */
 	uint64_t cookies_sent;		/* SA_INITs from its address answered with a
 					   COOKIE (2.6): a flood's mark, for status */
 	char last_error[160];
@@ -277,6 +281,12 @@ void ike_sa_fail(struct ike_sa *sa, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ike_sa_destroy(struct ike_sa *sa);
 struct ike_tunnel *ike_tunnel_by_remote(struct ike *ike, const struct sockaddr_in *remote);
+/*
+ * May a line that unauthenticated input triggers for tun be logged now?
+ * (Anyone can send IKE_SA_INIT with the peer's address.) One per
+ * IKE_UNAUTH_LOG_INTERVAL; *held gets the lines held back before it.
+ */
+bool ike_tunnel_log_ok(struct ike_tunnel *tun, unsigned *held);
 void ike_tunnel_child_changed(struct ike_tunnel *tun);
 void ike_tunnel_schedule_reinit(struct ike_tunnel *tun);
 int ike_tunnel_initiate(struct ike_tunnel *tun);

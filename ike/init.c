@@ -248,10 +248,20 @@ void ike_init_response_rcvd(struct ike_sa *sa, struct ike_msg *m)
 
 /* ---- responder ---- */
 
+/* " (N similar lines held back)" after a rate-limited line, or "". */
+static const char *held_str(unsigned held, char buf[64])
+{
+	buf[0] = '\0';
+	if (held)
+		snprintf(buf, 64, " (%u similar line%s held back)", held, held == 1 ? "" : "s");
+	return buf;
+}
+
 static void log_no_proposal(struct ike_tunnel *tun, const struct ike_msg *m)
 {
-	char ours[512], theirs[512] = "";
+	char ours[512], theirs[512] = "", h[64];
 	size_t off = 0;
+	unsigned held;
 
 	for (size_t i = 0; i < m->sa.n_prop && off < sizeof(theirs); i++) {
 		struct cgw_proposal p;
@@ -269,8 +279,9 @@ static void log_no_proposal(struct ike_tunnel *tun, const struct ike_msg *m)
 	snprintf(tun->last_error, sizeof(tun->last_error), "no proposal chosen: peer offered "
 		 "%s; we accept %s", theirs[0] ? theirs : "(nothing we know)",
 		 proposal_str(&tun->conf->ike, PROPOSAL_IKE, ours, sizeof(ours)));
-	log_warnx("%s: IKE_SA_INIT from %s: %s", tun->conf->name,
-		  inet_ntoa(tun->conf->remote.v4), tun->last_error);
+	if (ike_tunnel_log_ok(tun, &held))
+		log_warnx("%s: IKE_SA_INIT from %s: %s%s", tun->conf->name,
+			  inet_ntoa(tun->conf->remote.v4), tun->last_error, held_str(held, h));
 }
 
 static int send_init_response(struct ike_sa *sa, uint8_t num)
@@ -360,6 +371,8 @@ void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool na
 	struct span spi;
 	struct ike_sa *sa;
 	uint8_t num;
+	unsigned held;
+	char h[64];
 
 	if (!cookie_ok(ike, tun, path, natt, m))
 		return;
@@ -373,8 +386,10 @@ void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool na
 	}
 	if (m->ke.group != chosen.dh[0].id) {
 		uint8_t g[2] = { (uint8_t)(chosen.dh[0].id >> 8), (uint8_t)chosen.dh[0].id };
-		log_info("%s: IKE_SA_INIT with KE group %u: asking for group %u "
-			 "(INVALID_KE_PAYLOAD)", tun->conf->name, m->ke.group, chosen.dh[0].id);
+		if (ike_tunnel_log_ok(tun, &held))
+			log_info("%s: IKE_SA_INIT with KE group %u: asking for group %u "
+				 "(INVALID_KE_PAYLOAD)%s", tun->conf->name, m->ke.group,
+				 chosen.dh[0].id, held_str(held, h));
 		ike_send_error_unprotected(ike, path, natt, &m->hdr, IKE_N_INVALID_KE_PAYLOAD,
 					   g, sizeof(g));
 		return;
@@ -384,7 +399,15 @@ void ike_init_request_rcvd(struct ike *ike, const struct ike_path *path, bool na
 		return;
 	sa->chosen = chosen;
 	if (responder_setup(sa, path, natt, m, num) < 0) {
-		ike_sa_fail(sa, "cannot answer IKE_SA_INIT (bad KE from the peer?)");
+		/* A KE of the wrong size or a degenerate value: unanswered,
+		 * and no trace on the tunnel (its last error, its re-initiation,
+		 * a state line): anyone can send this with the peer's address.
+		 * The SA never left IDLE nor was seen: it simply goes. */
+		if (ike_tunnel_log_ok(tun, &held))
+			log_warnx("%s: IKE_SA_INIT from %s: %zu-byte KE for group %u unusable: "
+				  "dropped%s", tun->conf->name, inet_ntoa(path->remote.sin_addr),
+				  m->ke.data.len, m->ke.group, held_str(held, h));
+		ike_sa_destroy(sa);
 		return;
 	}
 	/* As responder we follow the peer: it floats to 4500 itself. */

@@ -261,6 +261,20 @@ struct ike_tunnel *ike_tunnel_by_remote(struct ike *ike, const struct sockaddr_i
 	return NULL;
 }
 
+bool ike_tunnel_log_ok(struct ike_tunnel *tun, unsigned *held)
+{
+	double now = ev_now(tun->ike->loop);
+
+	if (tun->unauth_log_next && now < tun->unauth_log_next) {
+		tun->unauth_log_held++;
+		return false;
+	}
+	*held = tun->unauth_log_held;
+	tun->unauth_log_held = 0;
+	tun->unauth_log_next = now + IKE_UNAUTH_LOG_INTERVAL;
+	return true;
+}
+
 static bool tunnel_has_child(struct ike_tunnel *tun)
 {
 	for (struct ike_sa *sa = tun->ike->sas; sa; sa = sa->next) {

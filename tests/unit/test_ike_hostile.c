@@ -6,7 +6,9 @@
  * when it is authentic; SK failures are told apart (too short, ICV,
  * padding past the data) and only the authentic one gets INVALID_SYNTAX;
  * unknown critical payloads and malformed DELETEs inside SK get their
- * protected error notify. On ike_harness.c's virtual clock.
+ * protected error notify. And the log lines anyone can trigger with
+ * IKE_SA_INIT from the peer's address are rate-limited. On
+ * ike_harness.c's virtual clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,10 +25,21 @@
 #include "tests/unit/ike_harness.h"
 
 #define MSG_CAP 512
+#define DH_MODP2048 14
+#define DH_ECP256 19
 #define SK_AAD (IKE_HDR_LEN + 4)
 
 static const struct h_cfg cbc = { .ike = "aes256-sha256-modp2048" };
 static const struct h_cfg gcm = { .ike = "aes256gcm16-prfsha256-modp2048" };
+
+static size_t count(const char *log, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = log; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -264,6 +277,85 @@ static void test_authentic_malformed(void **state)
 	h_stop(&h);
 }
 
+/* An IKE_SA_INIT request "from A" with A's proposals, a KE of group and
+ * ke_len bytes (not a real public value: nothing here gets that far). */
+static size_t sa_init(struct harness *h, uint16_t group, size_t ke_len, uint8_t *buf,
+		      size_t cap)
+{
+	uint8_t ke[512], nonce[IKE_NONCE_LEN];
+	struct ike_hdr hdr = { .version = IKE_VERSION, .exchange = IKE_EXCH_IKE_SA_INIT,
+			       .flags = IKE_FLAG_I };
+	struct ike_msg_builder b;
+	struct buf_writer w;
+
+	randombytes_buf(&hdr.spi_i, sizeof(hdr.spi_i));
+	hdr.spi_i |= 1;
+	randombytes_buf(ke, sizeof(ke));
+	randombytes_buf(nonce, sizeof(nonce));
+	wr_init(&w, buf, cap);
+	ike_build_begin(&b, &w, &hdr);
+	ike_put_sa(&b.ch, &h->a.conf->tunnels[0].ike, IKE_PROTO_IKE, (struct span){ 0 });
+	ike_put_ke(&b.ch, group, (struct span){ ke, ke_len });
+	ike_put_nonce(&b.ch, (struct span){ nonce, sizeof(nonce) });
+	assert_int_equal(ike_build_end(&b), 0);
+	return wr_len(&w);
+}
+
+/* Let virtual time pass with datagrams flowing, then hold them again. */
+static void pass_time(struct harness *h, double seconds)
+{
+	h->manual = false;
+	h_run(h, seconds);
+	h->manual = true;
+}
+
+/* Anyone can send IKE_SA_INIT with the peer's address: every one gets
+ * its stateless answer, but the log gets one line per tunnel per
+ * IKE_UNAUTH_LOG_INTERVAL, the next saying how many were held back. */
+static void test_unauth_lines_limited(void **state)
+{
+	struct harness h;
+	uint8_t buf[1024];
+	size_t since;
+
+	start(&h, &cbc);
+	since = h.n_tap;
+	for (int i = 0; i < 50; i++)
+		to_b(&h, buf, sa_init(&h, DH_ECP256, 64, buf, sizeof(buf)));
+	assert_int_equal(h_count_error(&h, &h.b, IKE_N_INVALID_KE_PAYLOAD, since), 50);
+	assert_int_equal(count(h_log(), "asking for group 14"), 1);
+	pass_time(&h, IKE_UNAUTH_LOG_INTERVAL + 0.5);
+	to_b(&h, buf, sa_init(&h, DH_ECP256, 64, buf, sizeof(buf)));
+	assert_int_equal(count(h_log(), "asking for group 14"), 2);
+	assert_non_null(strstr(h_log(), "(INVALID_KE_PAYLOAD) (49 similar lines held back)"));
+	assert_int_equal(h_count_sas(&h.b), 1);
+	assert_still_works(&h);
+	h_stop(&h);
+}
+
+/* A KE of the wrong size for its group: no answer, no SA, no state line,
+ * the tunnel's last error untouched, and one rate-limited line. */
+static void test_unusable_ke(void **state)
+{
+	struct harness h;
+	uint8_t buf[1024];
+	char last_error[sizeof(h_sa(&h.b)->tun->last_error)];
+	size_t since;
+
+	start(&h, &cbc);
+	memcpy(last_error, h_sa(&h.b)->tun->last_error, sizeof(last_error));
+	since = h.n_tap;
+	for (int i = 0; i < 20; i++)
+		to_b(&h, buf, sa_init(&h, DH_MODP2048, 10, buf, sizeof(buf)));
+	assert_int_equal(h.n_tap, since);
+	assert_int_equal(h_count_sas(&h.b), 1);
+	assert_int_equal(count(h_log(), "10-byte KE for group 14 unusable: dropped"), 1);
+	assert_null(strstr(h_log(), "IDLE"));
+	assert_string_equal(h_sa(&h.b)->tun->last_error, last_error);
+	assert_still_works(&h);
+	h_stop(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +365,8 @@ int main(void)
 		cmocka_unit_test(test_bad_padding_gcm),
 		cmocka_unit_test(test_sk_too_short),
 		cmocka_unit_test(test_authentic_malformed),
+		cmocka_unit_test(test_unauth_lines_limited),
+		cmocka_unit_test(test_unusable_ke),
 	};
 
 	h_init();
