@@ -447,6 +447,9 @@ void ike_input(struct ike *ike, const struct ike_path *path, bool natt,
 		goto out;
 	}
 	sa = ike_sa_find(ike, m->hdr.spi_i, m->hdr.spi_r);
+	/* No INVALID_IKE_SPI answer: RFC 7296 2.21.4 allows one but does
+	 * not ask for it, and an unprotected answer to anyone's datagram is
+	 * a reflector. A peer that lost its SA finds out by its own DPD. */
 	if (!sa || sa->state == IKE_SA_IDLE || sa->state == IKE_SA_INIT_SENT) {
 		log_debug(LOGC_IKE, "%s #%u for unknown IKE SA %016llx/%016llx: dropped",
 			  ike_exchange_name(m->hdr.exchange), m->hdr.msgid,
