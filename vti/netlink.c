@@ -17,6 +17,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/ipvti.h>
 
+#include "common/log.h"
 #include "vti/vti-internal.h"
 
 struct vti_nl {
@@ -96,6 +97,41 @@ static void link_from(struct rtnl_link *link, struct vti_link *out)
 	link_counters(link, &out->cnt);
 }
 
+/*
+ * libnl 3.7 takes a link's kind from IFLA_INFO_KIND but builds a "vti"
+ * link's parameters only from IFLA_INFO_DATA: without it, its ipvti
+ * getters dereference NULL (and an IFLA_INFO_XSTATS alone crashes its
+ * parser). Such a message must not reach libnl. Attributes are looked up
+ * as libnl's parser does (the last of a type wins).
+ */
+static bool vti_info_ok(const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
+	const char *kind;
+	int len;
+
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE ||
+	    nlmsg_parse((struct nlmsghdr *)nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX,
+			NULL) < 0 || !tb[IFLA_LINKINFO] ||
+	    nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) < 0 ||
+	    !li[IFLA_INFO_KIND])
+		return true;		/* libnl rejects it or sees no kind */
+	kind = nla_data(li[IFLA_INFO_KIND]);
+	len = nla_len(li[IFLA_INFO_KIND]);
+	if (len < 4 || strnlen(kind, (size_t)len) != 3 || strcmp(kind, "vti") != 0)
+		return true;
+	return li[IFLA_INFO_DATA] != NULL;
+}
+
+/* Every message this socket reads, before libnl parses it. */
+static int msg_in_check(struct nl_msg *msg, void *arg)
+{
+	if (vti_info_ok(nlmsg_hdr(msg)))
+		return NL_OK;
+	log_warnx("vti: the kernel sent a VTI link without its parameters: ignored");
+	return NL_SKIP;
+}
+
 static int vnl_link_get(struct vti *v, const char *name, struct vti_link *out)
 {
 	struct rtnl_link *link = NULL;
@@ -105,6 +141,8 @@ static int vnl_link_get(struct vti *v, const char *name, struct vti_link *out)
 	err = nl2errno(rtnl_link_get_kernel(vnl_of(v)->sk, 0, name, &link));
 	if (err)
 		return err;
+	if (!link)
+		return -EBADMSG;	/* msg_in_check() skipped the reply */
 	link_from(link, out);
 	rtnl_link_put(link);
 	return 0;
@@ -132,11 +170,17 @@ int vti_nl_link_parse(const struct nlmsghdr *nlh, struct vti_link *out)
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return -ENOMSG;
+	if (!vti_info_ok(nlh))
+		return -EBADMSG;	/* as msg_in_check() skips it */
 	/* nlmsg_convert copies nlmsg_len bytes and never writes to nlh */
 	msg = nlmsg_convert((struct nlmsghdr *)nlh);
 	if (!msg)
 		return -ENOMEM;
 	nlmsg_set_proto(msg, NETLINK_ROUTE);
+	/* rtnl_link_get_kernel() hands any data message to the link parser */
+	nlmsg_hdr(msg)->nlmsg_type = RTM_NEWLINK;
 	err = nl2errno(nl_msg_parse(msg, link_parsed, &lp));
 	nlmsg_free(msg);
 	if (!err && !lp.found)
@@ -315,6 +359,7 @@ int vti_netlink_open(struct vti **out)
 		free(n);
 		return -ENOMEM;
 	}
+	nl_socket_modify_cb(n->sk, NL_CB_MSG_IN, NL_CB_CUSTOM, msg_in_check, NULL);
 	err = nl2errno(nl_connect(n->sk, NETLINK_ROUTE));
 	if (err) {
 		vnl_close(&n->base);
