@@ -43,9 +43,10 @@ int vti_fake_open(struct vti **out);
 
 struct nlmsghdr;
 /*
- * netlink.c, for tests/fuzz: one RTM_NEWLINK message (nlmsg_len checked
- * by the caller) through libnl's parser and what vnl_link_get() reads
- * from it. 0, -ENOMSG if it holds no link, or -errno from libnl.
+ * netlink.c, for tests/fuzz: one data message (nlmsg_len checked by the
+ * caller) through libnl's link parser, as vnl_link_get() has it parsed,
+ * and what it reads from it. 0, -ENOMSG if it holds no link, or -errno
+ * from libnl.
  */
 int vti_nl_link_parse(const struct nlmsghdr *nlh, struct vti_link *out);
 
