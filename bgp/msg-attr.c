@@ -5,6 +5,7 @@
  * flags (RFC 4271 5, 9); the AS4_PATH/AS4_AGGREGATOR merge for 2-octet
  * sessions (RFC 6793 4.2.3).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,11 +294,41 @@ static void dec_as_path(struct bgp_upd_ctx *c, struct buf_reader *v)
 	c->a->n_segs = n;
 }
 
-/* RFC 7606 7.3: syntax only; 0.0.0.0, our own address, martians: the caller's. */
+const char *bgp_next_hop4_invalid(const struct bgp_wire_opts *o, struct in_addr nh)
+{
+	uint32_t a = ntohl(nh.s_addr), local = ntohl(o->local.s_addr);
+
+	if (a >> 24 == 0)
+		return "is not a host address (0.0.0.0/8)";
+	/* a loopback session (tests, a local route server) may use its own */
+	if (a >> 24 == 127 && local >> 24 != 127)
+		return "is a loopback address";
+	if (a >= 0xe0000000u)
+		return "is multicast, reserved or broadcast";
+	if (local && a == local)
+		return "is our own address";
+	return NULL;
+}
+
+/*
+ * RFC 7606 7.3 the length; RFC 4271 6.3 the meaning, when the NLRI field
+ * uses it: a next hop that is no host address, or is ours, makes the
+ * routes unusable (treat-as-withdraw, as a malformed one).
+ */
 static void dec_next_hop(struct bgp_upd_ctx *c, struct buf_reader *v)
 {
-	if (want_len(c, v, 4, BGP_ACT_WITHDRAW))
-		rd_bytes(v, &c->a->next_hop, 4);
+	char buf[INET_ADDRSTRLEN];
+	const char *why;
+
+	if (!want_len(c, v, 4, BGP_ACT_WITHDRAW))
+		return;
+	rd_bytes(v, &c->a->next_hop, 4);
+	if (c->n_nlri_field == 0)
+		return;
+	why = bgp_next_hop4_invalid(c->o, c->a->next_hop);
+	if (why)
+		bgp_upd_err(c, BGP_ACT_WITHDRAW, BGP_SUB_UPDATE_INVALID_NEXT_HOP, true, "%s %s",
+			    inet_ntop(AF_INET, &c->a->next_hop, buf, sizeof(buf)), why);
 }
 
 /* RFC 7606 7.4 */
@@ -506,4 +537,35 @@ void bgp_attr_as4_merge(struct bgp_upd_ctx *c)
 		c->err = -ENOMEM;
 		segs_free(segs4, n4);
 	}
+}
+
+/*
+ * RFC 4271 6.3: routes from an external peer carry its AS first; RFC 7606
+ * 7.2 makes a violation Malformed AS_PATH, treat-as-withdraw. Checked on
+ * the merged path (a 2-octet peer's AS_TRANS is replaced by AS4_PATH).
+ */
+void bgp_attr_check_first_as(struct bgp_upd_ctx *c)
+{
+	const struct bgp_attrs *a = c->a;
+	uint32_t first = bgp_as_path_first(a), want = c->o->peer_as;
+
+	if (!c->o->ebgp || want == 0 || !bgp_upd_seen(c, BGP_ATTR_AS_PATH) ||
+	    c->res->action >= BGP_ACT_WITHDRAW ||
+	    (c->u->n_nlri == 0 && c->u->n_nlri6 == 0) || first == want)
+		return;
+	if (!c->o->four_octet && want > UINT16_MAX && first == BGP_AS_TRANS)
+		return;
+	if (a->n_segs == 0)
+		bgp_result_set(c->res, BGP_ACT_WITHDRAW, BGP_ERR_UPDATE,
+			       BGP_SUB_UPDATE_MALFORMED_AS_PATH, (struct span){ NULL, 0 },
+			       "AS_PATH: empty, its first AS must be the peer's %u", want);
+	else if (first == 0)
+		bgp_result_set(c->res, BGP_ACT_WITHDRAW, BGP_ERR_UPDATE,
+			       BGP_SUB_UPDATE_MALFORMED_AS_PATH, (struct span){ NULL, 0 },
+			       "AS_PATH: starts with an AS_SET, its first AS must be the "
+			       "peer's %u", want);
+	else
+		bgp_result_set(c->res, BGP_ACT_WITHDRAW, BGP_ERR_UPDATE,
+			       BGP_SUB_UPDATE_MALFORMED_AS_PATH, (struct span){ NULL, 0 },
+			       "AS_PATH: first AS %u, not the peer's %u", first, want);
 }

@@ -103,6 +103,10 @@ void bgp_upd_err(struct bgp_upd_ctx *c, enum bgp_action act, uint8_t subcode,
 void bgp_attr_decode(struct bgp_upd_ctx *c, struct buf_reader *v);
 /* RFC 6793 4.2.3: fold AS4_PATH and AS4_AGGREGATOR into c->a. */
 void bgp_attr_as4_merge(struct bgp_upd_ctx *c);
+/* RFC 4271 6.3: on eBGP the announced path starts with the peer's AS. */
+void bgp_attr_check_first_as(struct bgp_upd_ctx *c);
+/* Why an IPv4 next hop cannot be used (no host address, ours), or NULL. */
+const char *bgp_next_hop4_invalid(const struct bgp_wire_opts *o, struct in_addr nh);
 /* msg-update.c: the MP attributes, reached through bgp_attr_decode(). */
 void bgp_mp_reach_decode(struct bgp_upd_ctx *c, struct buf_reader *v);
 void bgp_mp_unreach_decode(struct bgp_upd_ctx *c, struct buf_reader *v);

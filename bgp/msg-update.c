@@ -15,6 +15,7 @@
  *   discard        repeated attributes but the first (3.g), and the
  *                  per-attribute rules.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,9 +99,12 @@ static bool mp_next_hop(struct bgp_upd_ctx *c, int af, struct span nh)
 /* RFC 4760 3, RFC 7606 7.11: any error here is a session reset. */
 void bgp_mp_reach_decode(struct bgp_upd_ctx *c, struct buf_reader *v)
 {
+	char buf[INET_ADDRSTRLEN];
 	uint16_t afi;
 	uint8_t safi, nh_len, rsvd;
 	struct span nh;
+	const char *why;
+	size_t before;
 	int af;
 
 	rd_be16(v, &afi);
@@ -124,10 +128,18 @@ void bgp_mp_reach_decode(struct bgp_upd_ctx *c, struct buf_reader *v)
 			    "next hop length %u for AFI %u", nh_len, afi);
 		return;
 	}
-	if (af == AF_INET)
-		mp_prefixes(c, v, af, &c->u->nlri, &c->u->n_nlri);
-	else
+	if (af == AF_INET6) {
 		mp_prefixes(c, v, af, &c->u->nlri6, &c->u->n_nlri6);
+		return;
+	}
+	before = c->u->n_nlri;
+	mp_prefixes(c, v, af, &c->u->nlri, &c->u->n_nlri);
+	/* RFC 4271 6.3 as for NEXT_HOP: unusable routes, treat-as-withdraw */
+	why = c->u->n_nlri > before ? bgp_next_hop4_invalid(c->o, c->mp_next_hop) : NULL;
+	if (why)
+		bgp_upd_err(c, BGP_ACT_WITHDRAW, BGP_SUB_UPDATE_INVALID_NEXT_HOP, true,
+			    "next hop %s %s", inet_ntop(AF_INET, &c->mp_next_hop, buf,
+							 sizeof(buf)), why);
 }
 
 /* RFC 4760 4, RFC 7606 7.12. */
@@ -353,6 +365,7 @@ int bgp_update_parse(const void *body, size_t len, const struct bgp_wire_opts *o
 	}
 	if (rc == 0 && res->action != BGP_ACT_RESET) {
 		bgp_attr_as4_merge(&c);
+		bgp_attr_check_first_as(&c);
 		check_mandatory(&c);
 		detect_eor(&c, len);
 		rc = c.err ? c.err : finish(&c);

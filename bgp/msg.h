@@ -172,10 +172,15 @@ void bgp_result_log(const char *who, const struct bgp_result *res);
  * exchanged). four_octet: both sides sent the 4-octet AS capability, so
  * AS_PATH and AGGREGATOR carry 4-octet ASes and AS4_* are not used.
  * ebgp: the peer is in another AS (LOCAL_PREF from it is discarded).
+ * peer_as: on eBGP, the AS an announced AS_PATH must start with (RFC 4271
+ * 6.3; 0: not checked). local: our address on the connection, never a
+ * valid NEXT_HOP (0: not checked).
  */
 struct bgp_wire_opts {
 	bool four_octet;
 	bool ebgp;
+	uint32_t peer_as;
+	struct in_addr local;
 };
 
 /* ---- Framing ----------------------------------------------------------- */

@@ -543,6 +543,8 @@ static int on_open(struct bgp_conn *c, const struct bgp_frame *f)
 	c->hold_time = c->open->hold_time < p->hold_time ? c->open->hold_time : p->hold_time;
 	c->wire.four_octet = c->open->cap_as4;
 	c->wire.ebgp = p->remote_as != p->local_as;
+	c->wire.peer_as = p->remote_as;
+	c->wire.local = c->local.sin_addr;
 	p->peer_id = c->open->bgp_id;
 	p->peer_hold = c->open->hold_time;
 	log_debug(LOGC_BGP_PACKETS, "%s: received OPEN AS %u id %s hold %u%s%s", p->name,

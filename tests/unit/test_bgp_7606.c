@@ -20,9 +20,12 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Session kinds. */
+/* Session kinds. Our address on every session is 10.0.0.2 unless LOOP. */
 #define S4 0x1				/* 4-octet AS session */
 #define IBGP 0x2			/* internal peer */
+#define PAS 0x4				/* first AS checked: the peer is AS 65001 */
+#define PAS4 0x8			/* first AS checked: the peer is AS 4200000001 */
+#define LOOP 0x10			/* a loopback session: we are 127.0.0.1 */
 
 /* Well-formed pieces (4-octet session): ORIGIN IGP, AS_PATH [65001],
  * NEXT_HOP 10.0.0.1, NLRI 192.0.2.0/24. */
@@ -90,6 +93,56 @@ static const struct row rows[] = {
 	  BGP_SUB_UPDATE_ATTR_LEN, "4003050a00000100", 0, 1, NULL, NULL },
 	{ "NEXT_HOP length 3", S4, "", ORG ASP "4003030a0000", NLRI, TAW,
 	  BGP_SUB_UPDATE_ATTR_LEN, NULL, 0, 1, NULL, NULL },
+	/* RFC 4271 6.3: a NEXT_HOP that is no host address, or ours */
+	{ "NEXT_HOP 0.0.0.0", S4, "", ORG ASP "40030400000000", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, "40030400000000", 0, 1, NULL, NULL },
+	{ "NEXT_HOP 0.1.2.3", S4, "", ORG ASP "40030400010203", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "NEXT_HOP 127.0.0.1", S4, "", ORG ASP "4003047f000001", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, "4003047f000001", 0, 1, NULL, NULL },
+	{ "NEXT_HOP 127.0.0.2 on a loopback session", S4 | LOOP, "", ORG ASP "4003047f000002",
+	  NLRI, OK, 0, NULL, 1, 0, NULL, NULL },
+	{ "NEXT_HOP multicast 224.0.0.5", S4, "", ORG ASP "400304e0000005", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "NEXT_HOP 240.0.0.1", S4, "", ORG ASP "400304f0000001", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "NEXT_HOP 255.255.255.255", S4, "", ORG ASP "400304ffffffff", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "NEXT_HOP our own address", S4 | IBGP, "", ORG ASP "4003040a000002", NLRI, TAW,
+	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, "4003040a000002", 0, 1, NULL, NULL },
+	{ "NEXT_HOP 0.0.0.0 unused (withdrawals only)", S4, "18c00002",
+	  ORG ASP "40030400000000", "", OK, 0, NULL, 0, 1, NULL, NULL },
+	{ "NEXT_HOP 0.0.0.0 unused (MP_REACH NLRI only)", S4, "", ORG ASP "40030400000000" MPR4,
+	  "", OK, 0, NULL, 1, 0, NULL, NULL },
+	{ "MP_REACH IPv4 next hop 127.0.0.1", S4, "", ORG ASP "800e0d000101047f0000010018c63364",
+	  "", TAW, BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "MP_REACH IPv4 next hop ours", S4, "", ORG ASP "800e0d000101040a0000020018c63364",
+	  "", TAW, BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
+	{ "empty MP_REACH: its next hop is not used", S4, "18c00002",
+	  ORG ASP "800e09000101040000000000", "", OK, 0, NULL, 0, 1, NULL, NULL },
+
+	/* RFC 4271 6.3, RFC 7606 7.2: an external peer's AS comes first */
+	{ "first AS the peer's", S4 | PAS, "", BASE, NLRI, OK, 0, NULL, 1, 0, "65001", NULL },
+	{ "first AS not the peer's", S4 | PAS, "", ORG "40020602010000fe4b" NH, NLRI, TAW,
+	  BGP_SUB_UPDATE_MALFORMED_AS_PATH, "", 0, 1, NULL, NULL },
+	{ "AS_PATH empty from an external peer", S4 | PAS, "", ORG "400200" NH, NLRI, TAW,
+	  BGP_SUB_UPDATE_MALFORMED_AS_PATH, "", 0, 1, NULL, NULL },
+	{ "AS_PATH starting with an AS_SET", S4 | PAS, "", ORG "40020601010000fde9" NH, NLRI,
+	  TAW, BGP_SUB_UPDATE_MALFORMED_AS_PATH, "", 0, 1, NULL, NULL },
+	{ "first AS not checked on iBGP", S4 | IBGP | PAS, "", ORG "400200" NH, NLRI, OK, 0,
+	  NULL, 1, 0, "", NULL },
+	{ "first AS not checked without NLRI", S4 | PAS, "18c00002", ORG "400200" NH, "", OK, 0,
+	  NULL, 0, 1, NULL, NULL },
+	{ "first AS on MP_REACH routes", S4 | PAS, "", ORG "40020602010000fe4b" MPR4, "", TAW,
+	  BGP_SUB_UPDATE_MALFORMED_AS_PATH, "", 0, 1, NULL, NULL },
+	{ "2-octet peer of a 4-octet AS: AS_TRANS first", PAS4, "", ORG "40020402015ba0" NH,
+	  NLRI, OK, 0, NULL, 1, 0, "23456", NULL },
+	{ "2-octet peer of a 4-octet AS: AS4_PATH puts it first", PAS4, "",
+	  ORG "40020402015ba0" NH "c01106020" "1fa56ea01", NLRI, OK, 0, NULL, 1, 0,
+	  "4200000001", NULL },
+	{ "2-octet peer of a 4-octet AS: another AS first", PAS4, "", ORG ASP2 NH, NLRI, TAW,
+	  BGP_SUB_UPDATE_MALFORMED_AS_PATH, "", 0, 1, NULL, NULL },
+
 	/* 7.4 MULTI_EXIT_DISC */
 	{ "MED length 3", S4, "", BASE "800403000000", NLRI, TAW, BGP_SUB_UPDATE_ATTR_LEN,
 	  "800403000000", 0, 1, NULL, NULL },
@@ -294,9 +347,18 @@ static size_t body_of(const struct row *r, uint8_t *b, size_t cap)
 	return off + unhex(r->nlri, b + off, cap - off);
 }
 
+static struct bgp_wire_opts opts_of(unsigned sess)
+{
+	struct bgp_wire_opts o = { .four_octet = sess & S4, .ebgp = !(sess & IBGP) };
+
+	o.peer_as = sess & PAS ? 65001 : sess & PAS4 ? 4200000001u : 0;
+	o.local.s_addr = htonl(sess & LOOP ? 0x7f000001 : 0x0a000002);
+	return o;
+}
+
 static void check_row(const struct row *r)
 {
-	struct bgp_wire_opts o = { .four_octet = r->sess & S4, .ebgp = !(r->sess & IBGP) };
+	struct bgp_wire_opts o = opts_of(r->sess);
 	uint8_t body[512], data[64];
 	struct bgp_update u;
 	struct bgp_result res;
@@ -346,7 +408,7 @@ static void parse_hex(const char *attrs, const char *nlri, unsigned sess,
 		      struct bgp_update *u, struct bgp_result *res)
 {
 	struct row r = { "", sess, "", attrs, nlri, OK, 0, NULL, -1, -1, NULL, NULL };
-	struct bgp_wire_opts o = { .four_octet = sess & S4, .ebgp = !(sess & IBGP) };
+	struct bgp_wire_opts o = opts_of(sess);
 	static uint8_t body[512];
 	size_t len = body_of(&r, body, sizeof(body));
 
