@@ -91,6 +91,8 @@ enum bgp_state bgp_fsm_next(enum bgp_state s, enum bgp_event e, bool *defined);
 #define BGP_RETRY_MAX 30.0
 #define BGP_MAX_PREFIX_IDLE 60.0	/* after a max-prefix Cease, wait this long */
 #define BGP_RX_BUF (64 * 1024)
+#define BGP_LISTEN_BACKLOG 128		/* connections waiting for accept() */
+#define BGP_ACCEPT_BURST 32		/* accepted per wakeup of a listener */
 
 struct bgp_peer;
 struct bgp_speaker;
@@ -196,6 +198,8 @@ struct bgp_speaker {
 	struct bgp_local *local;	/* sorted */
 	size_t n_local;
 	bool shutting_down;
+	double refused_tokens, refused_at;	/* strangers' connections: log budget */
+	unsigned refused_quiet;			/* refused, not logged */
 };
 
 /* ---- session.c ---- */

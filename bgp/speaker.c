@@ -632,15 +632,48 @@ void bgp_sp_refresh(struct bgp_peer *p)
 
 /* ---- listening ---- */
 
-static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+#define REFUSED_LOG_BURST 10.0
+#define REFUSED_LOG_REFILL 6.0
+
+/*
+ * A connection from an address that is no neighbor: a stranger can make
+ * thousands a second, so at most REFUSED_LOG_BURST lines, then one per
+ * REFUSED_LOG_REFILL s, with the count of those not logged.
+ */
+static void refused_log(struct bgp_speaker *s, struct in_addr from)
 {
-	struct bgp_listener *l = w->data;
+	double t = ev_now(s->loop);
+
+	if (s->refused_at == 0)
+		s->refused_tokens = REFUSED_LOG_BURST;
+	else
+		s->refused_tokens += (t - s->refused_at) / REFUSED_LOG_REFILL;
+	if (s->refused_tokens > REFUSED_LOG_BURST)
+		s->refused_tokens = REFUSED_LOG_BURST;
+	s->refused_at = t;
+	if (s->refused_tokens < 1) {
+		s->refused_quiet++;
+		return;
+	}
+	s->refused_tokens -= 1;
+	if (s->refused_quiet) {
+		log_debug(LOGC_BGP, "%u more connections refused (not a configured neighbor), "
+			  "not logged", s->refused_quiet);
+		s->refused_quiet = 0;
+	}
+	log_debug(LOGC_BGP, "connection from %s refused: not a configured neighbor",
+		  inet_ntoa(from));
+}
+
+/* One connection from the backlog: to its neighbor, or closed. -1 when none. */
+static int accept_one(struct bgp_listener *l)
+{
 	struct sockaddr_in from, local;
 	socklen_t fl = sizeof(from), ll = sizeof(local);
 	int fd = accept4(l->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
-		return;
+		return -1;
 	getsockname(fd, (struct sockaddr *)&local, &ll);
 	for (struct bgp_peer *p = l->sp->peers; p; p = p->next) {
 		if (p->remote.sin_addr.s_addr != from.sin_addr.s_addr || p->deleted)
@@ -649,11 +682,22 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		    p->local.sin_addr.s_addr != local.sin_addr.s_addr)
 			continue;
 		bgp_peer_accept(p, fd, &local);
-		return;
+		return 0;
 	}
-	log_debug(LOGC_BGP, "connection from %s refused: not a configured neighbor",
-		  inet_ntoa(from.sin_addr));
+	refused_log(l->sp, from.sin_addr);
 	close(fd);
+	return 0;
+}
+
+/*
+ * Empty the backlog, a bounded number per wakeup: under a flood of
+ * connections the peers' own SYNs still find room (no 1 s SYN retry).
+ */
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	for (int i = 0; i < BGP_ACCEPT_BURST; i++)
+		if (accept_one(w->data) < 0)
+			break;
 }
 
 static void listeners_close(struct bgp_speaker *s)
@@ -685,7 +729,8 @@ static void listen_on(struct bgp_speaker *s, struct in_addr addr, uint16_t port)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&l->addr, sizeof(l->addr)) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, (struct sockaddr *)&l->addr, sizeof(l->addr)) < 0 ||
+	    listen(fd, BGP_LISTEN_BACKLOG) < 0) {
 		log_warnx("BGP: cannot listen on %s port %u: %s (sessions from peers there "
 			  "will not come up; ours still connect out)",
 			  inet_ntoa(addr), port, strerror(errno));
