@@ -8,9 +8,12 @@
 #                                    (default 10,000,000), CGW_FUZZ_LANES
 #                                    harnesses at a time (default: cores)
 #
-# Prints the executions per harness; a crash fails the run and leaves the
-# reproducer in build-fuzz/findings/. CGW_FUZZ_BUILD picks the build
-# directory (default build-fuzz).
+# Prints the executions and exec/s per harness; a crash fails the run and
+# leaves the reproducer in build-fuzz/findings/. CGW_FUZZ_BUILD picks the
+# build directory (default build-fuzz); CGW_FUZZ_ONLY=REGEX runs only the
+# harnesses whose name matches (grep -E, e.g. 'netlink|conf').
+# tests/fuzz/<harness>.options, if present, holds extra libFuzzer flags
+# for that harness, one a line (e.g. -max_len=4096); # starts a comment.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +34,7 @@ mkdir -p "$bdir"/findings
 
 # One harness: prints its line; exit 1 on a finding.
 run_one() {
-	local exe=$1 name corpus log start secs runs flag
+	local exe=$1 name corpus log start secs runs rate flag opts
 	name=$(basename "$exe")
 	corpus=$bdir/corpus/${name#fuzz_}
 	mkdir -p "$corpus"
@@ -39,11 +42,16 @@ run_one() {
 	log=$bdir/$name.log
 	if [ "$mode" = runs ]; then flag=-runs=$limit; else flag=-max_total_time=$limit; fi
 	start=$(date +%s)
-	if "$exe" "$flag" -print_final_stats=1 \
+	opts=()
+	if [ -f tests/fuzz/"$name".options ]; then
+		mapfile -t opts < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' tests/fuzz/"$name".options)
+	fi
+	if "$exe" "$flag" -print_final_stats=1 "${opts[@]}" \
 		-artifact_prefix="$bdir"/findings/"$name"- "$corpus" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 		secs=$(( $(date +%s) - start ))
-		echo "fuzz: $name: $runs executions in ${secs}s, no finding"
+		echo "fuzz: $name: $runs executions in ${secs}s ($rate/s), no finding"
 	else
 		echo "fuzz: $name: FINDING (see $log and $bdir/findings/)"
 		tail -40 "$log"
@@ -53,8 +61,14 @@ run_one() {
 
 exes=()
 for exe in "$bdir"/tests/fuzz/fuzz_*; do
-	[ -f "$exe" ] && [ -x "$exe" ] && exes+=("$exe")
+	[ -f "$exe" ] && [ -x "$exe" ] || continue
+	[ -z "${CGW_FUZZ_ONLY:-}" ] || basename "$exe" | grep -Eq -- "$CGW_FUZZ_ONLY" || continue
+	exes+=("$exe")
 done
+if [ ${#exes[@]} -eq 0 ]; then
+	echo "fuzz: no harness in $bdir/tests/fuzz matches '${CGW_FUZZ_ONLY:-}'" >&2
+	exit 1
+fi
 
 status=0
 if [ "$mode" = runs ]; then
