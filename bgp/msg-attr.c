@@ -301,7 +301,7 @@ const char *bgp_next_hop4_invalid(const struct bgp_wire_opts *o, struct in_addr 
 	if (a >> 24 == 0)
 		return "is not a host address (0.0.0.0/8)";
 	/* a loopback session (tests, a local route server) may use its own */
-	if (a >> 24 == 127 && local >> 24 != 127)
+	if (a >> 24 == 127 && local && local >> 24 != 127)
 		return "is a loopback address";
 	if (a >= 0xe0000000u)
 		return "is multicast, reserved or broadcast";

@@ -174,7 +174,8 @@ void bgp_result_log(const char *who, const struct bgp_result *res);
  * ebgp: the peer is in another AS (LOCAL_PREF from it is discarded).
  * peer_as: on eBGP, the AS an announced AS_PATH must start with (RFC 4271
  * 6.3; 0: not checked). local: our address on the connection, never a
- * valid NEXT_HOP (0: not checked).
+ * valid NEXT_HOP, and a loopback NEXT_HOP is valid only when it is one too
+ * (0: unknown, neither is checked).
  */
 struct bgp_wire_opts {
 	bool four_octet;

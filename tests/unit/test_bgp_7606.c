@@ -26,6 +26,7 @@
 #define PAS 0x4				/* first AS checked: the peer is AS 65001 */
 #define PAS4 0x8			/* first AS checked: the peer is AS 4200000001 */
 #define LOOP 0x10			/* a loopback session: we are 127.0.0.1 */
+#define NOLOCAL 0x20			/* our address unknown (0) */
 
 /* Well-formed pieces (4-octet session): ORIGIN IGP, AS_PATH [65001],
  * NEXT_HOP 10.0.0.1, NLRI 192.0.2.0/24. */
@@ -102,6 +103,10 @@ static const struct row rows[] = {
 	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, "4003047f000001", 0, 1, NULL, NULL },
 	{ "NEXT_HOP 127.0.0.2 on a loopback session", S4 | LOOP, "", ORG ASP "4003047f000002",
 	  NLRI, OK, 0, NULL, 1, 0, NULL, NULL },
+	{ "NEXT_HOP 127.0.0.2, our address unknown", S4 | NOLOCAL, "", ORG ASP "4003047f000002",
+	  NLRI, OK, 0, NULL, 1, 0, NULL, NULL },
+	{ "NEXT_HOP 0.0.0.0, our address unknown", S4 | NOLOCAL, "", ORG ASP "40030400000000",
+	  NLRI, TAW, BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
 	{ "NEXT_HOP multicast 224.0.0.5", S4, "", ORG ASP "400304e0000005", NLRI, TAW,
 	  BGP_SUB_UPDATE_INVALID_NEXT_HOP, NULL, 0, 1, NULL, NULL },
 	{ "NEXT_HOP 240.0.0.1", S4, "", ORG ASP "400304f0000001", NLRI, TAW,
@@ -352,7 +357,7 @@ static struct bgp_wire_opts opts_of(unsigned sess)
 	struct bgp_wire_opts o = { .four_octet = sess & S4, .ebgp = !(sess & IBGP) };
 
 	o.peer_as = sess & PAS ? 65001 : sess & PAS4 ? 4200000001u : 0;
-	o.local.s_addr = htonl(sess & LOOP ? 0x7f000001 : 0x0a000002);
+	o.local.s_addr = htonl(sess & LOOP ? 0x7f000001 : sess & NOLOCAL ? 0 : 0x0a000002);
 	return o;
 }
 
