@@ -296,6 +296,13 @@ class Cgwd:
                               'proto', 'bgp'], capture_output=True, text=True).stdout
         return out.strip()
 
+    def kroutes(self):
+        """The prefixes of every proto bgp route in cgwd's namespace."""
+        out = subprocess.run(['ip', '-n', self.env['NS_A'], '-4', 'route', 'show', 'proto', 'bgp'],
+                             capture_output=True, text=True).stdout
+        return {line.split(' ')[0] if '/' in line.split(' ')[0] else line.split(' ')[0] + '/32'
+                for line in out.splitlines() if line}
+
     def installed(self, pfx):
         """In cgwd's RIB (best path) and in the kernel."""
         r = self.routes().get(pfx)
@@ -825,7 +832,7 @@ def run_cases(env, only, errors_file):
 
     if want('1-byte'):
         one_byte_writes(r)
-    if want('one segment'):
+    if want('one segment') or want('one write'):
         many_in_one(r)
     if want('4096'):
         max_size(r)
@@ -922,22 +929,27 @@ def count_in(routes, pfxs):
 
 
 def many_in_one(r):
-    name = 'stream: 300 UPDATEs in one write'
+    """Many UPDATEs in one TCP segment (29 of 47 bytes: under the 1448-byte
+    MSS), then 300 in one write; all installed, then all withdrawn."""
     n = r.nb['h1']
     c = n.session()
-    pfxs = ['10.%d.%d.0/24' % (100 + i // 250, i % 250) for i in range(300)]
-    c.send(b''.join(n.good(p) for p in pfxs))
-    ok = wait_until(lambda: count_in(r.cg.routes(), pfxs) == 300, 8)
-    ks = subprocess.run(['ip', '-n', r.env['NS_A'], '-4', 'route', 'show', 'proto', 'bgp'],
-                        capture_output=True, text=True).stdout
-    nk = sum(1 for p in pfxs if (p.split('/')[0] + '/24 ') in ks)
-    if ok and nk == 300 and c.quiet(0.2):
-        say('PASS', name, '%d bytes in one sendall: all 300 prefixes in the RIB and the kernel' %
-            sum(len(n.good(p)) for p in pfxs))
-    else:
-        say('FAIL', name, 'RIB has them all: %s, kernel %d/300' % (bool(ok), nk))
-    c.send(b''.join(n.withdraw(p) for p in pfxs))
-    wait_until(lambda: count_in(r.cg.routes(), pfxs) == 0, 8)
+    for name, cnt, base in [('29 UPDATEs in one segment', 29, 90),
+                            ('300 UPDATEs in one write', 300, 100)]:
+        pfxs = ['10.%d.%d.0/24' % (base + i // 250, i % 250) for i in range(cnt)]
+        data = b''.join(n.good(p) for p in pfxs)
+        c.send(data)
+        ok = wait_until(lambda: count_in(r.cg.routes(), pfxs) == cnt, 8)
+        wait_until(lambda: count_in(r.cg.kroutes(), pfxs) == cnt, 5)
+        nk = count_in(r.cg.kroutes(), pfxs)
+        if ok and nk == cnt and c.quiet(0.1):
+            say('PASS', 'stream: ' + name, '%d bytes in one send(): all %d prefixes in the RIB '
+                'and the kernel' % (len(data), cnt))
+        else:
+            say('FAIL', 'stream: ' + name, 'RIB has them all: %s, kernel %d/%d' %
+                (bool(ok), nk, cnt))
+        c.send(b''.join(n.withdraw(p) for p in pfxs))
+        if not wait_until(lambda: count_in(r.cg.routes(), pfxs) == 0, 8):
+            say('FAIL', 'stream: ' + name, 'not all withdrawn')
 
 
 def max_size(r):
@@ -955,9 +967,8 @@ def max_size(r):
     name = 'UPDATE of exactly 4096 bytes (%d prefixes)' % len(pfxs)
     c.send(m)
     ok = wait_until(lambda: count_in(r.cg.routes(), pfxs) == len(pfxs), 8)
-    ks = subprocess.run(['ip', '-n', r.env['NS_A'], '-4', 'route', 'show', 'proto', 'bgp'],
-                        capture_output=True, text=True).stdout.split('\n')
-    nk = sum(1 for line in ks if line.split(' ')[0] in pfxs or line.split(' ')[0] + '/24' in pfxs)
+    wait_until(lambda: count_in(r.cg.kroutes(), pfxs) == len(pfxs), 5)
+    nk = count_in(r.cg.kroutes(), pfxs)
     if len(m) == 4096 and ok and nk == len(pfxs) and c.quiet(0.1):
         say('PASS', name, 'all %d prefixes in the RIB and the kernel' % len(pfxs))
     else:
@@ -965,9 +976,10 @@ def max_size(r):
             (len(m), count_in(r.cg.routes(), pfxs), len(pfxs), nk))
     wd = msg(UPDATE, update_body(withdrawn=pfxs))
     c.send(wd)
-    if wait_until(lambda: count_in(r.cg.routes(), pfxs) == 0, 8):
+    if wait_until(lambda: count_in(r.cg.routes(), pfxs) == 0 and
+                  count_in(r.cg.kroutes(), pfxs) == 0, 8):
         say('PASS', 'UPDATE withdrawing them in one %d-byte message' % len(wd),
-            'all %d gone' % len(pfxs))
+            'all %d gone from the RIB and the kernel' % len(pfxs))
     else:
         say('FAIL', 'UPDATE withdrawing them in one message', 'some left')
 
@@ -1018,6 +1030,8 @@ def route_refresh(r):
         return
     for name, body, resend in [
         ('ROUTE-REFRESH for an AFI not negotiated (99/1): ignored', struct.pack('!HBB', 99, 0, 1), False),
+        ('ROUTE-REFRESH for IPv6 unicast, not negotiated: ignored', struct.pack('!HBB', 2, 0, 1), False),
+        ('ROUTE-REFRESH subtype 3 (RFC 7313: ignored)', struct.pack('!HBB', 1, 3, 1), False),
         ('ROUTE-REFRESH for IPv4 unicast: cgwd sends its routes again', struct.pack('!HBB', 1, 0, 1), True),
     ]:
         c.updates.clear()

@@ -177,6 +177,18 @@ fi
 # shellcheck disable=SC2086
 run_py $B cases "$W/env" --errors="$W/errors.json" $ONLY
 
+# every hostile session is closed now: nothing learned is left, in cgwctl or the kernel
+learned() {
+	"$CGWCTL" -s "$W/cgw.sock" bgp routes --json 2>/dev/null |
+		"$PY" -c 'import json, sys; print(len(json.load(sys.stdin).get("routes", [])))'
+}
+kroutes() { ip -n $A -4 route show proto bgp | wc -l; }
+if wait_until 5 eval '[ "$(learned)" = 0 ] && [ "$(kroutes)" = 0 ]'; then
+	pass "all sessions closed: cgwctl bgp routes --json lists no learned route, the kernel no proto bgp route"
+else
+	fail "all sessions closed, yet cgwctl bgp routes lists $(learned) routes, the kernel has $(kroutes)"
+fi
+
 # what cgwctl itself says: each neighbor's update_errors, as many as its cases made
 if [ -s "$W/errors.json" ]; then
 	"$CGWCTL" -s "$W/cgw.sock" bgp neighbors --json >"$W/neighbors.json" 2>&1
