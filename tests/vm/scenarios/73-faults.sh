@@ -372,8 +372,14 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		local s_down
 		elapsed_s "$t_bh"; s_down=$S
 
-		count_since "$LOG" 'aws-[12]: peer .* declared dead' "$off"
-		((COUNT >= 2)) || { bh_off; die "cgwd logged $COUNT 'declared dead' lines (want one per tunnel)"; }
+		local t dead=""
+		for t in aws-1 aws-2; do
+			grep_line "$LOG" "^[0-9.]+ cgwd: $t: peer .* declared dead" "$off" ||
+				{ bh_off; die "cgwd logged no 'declared dead' line for $t"; }
+			ms_at "$MATCH"
+			fmt_ms $((MS - t_bh))
+			dead+="${dead:+, }$t at $S s"
+		done
 		ike_nap 1
 		now_ms
 		local t_r=$NOW_MS
@@ -396,7 +402,7 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		ping_end "$t_r"
 		kcount "$GW" || die "ip xfrm"
 		((K_STATES == 4 && K_LARVAL == 0 && K_VTIS == 2)) || die "kernel state: $(kcount_str) (larval $K_LARVAL)"
-		RESULTS+=("both-down: both AWS endpoints blackholed: cgwd declared both dead and $LAB_VPC_NET left the kernel after $s_down s; drop removed: both tunnels and sessions up after $s_up s, the route via vti1 after $s_route s, pings through after $s_ping s; $(kcount_str); ping lost $P_LOST of $P_TX")
+		RESULTS+=("both-down: both AWS endpoints blackholed: cgwd declared both dead ($dead) and $LAB_VPC_NET left the kernel after $s_down s; drop removed: both tunnels and sessions up after $s_up s, the route via vti1 after $s_route s, pings through after $s_ping s; $(kcount_str); ping lost $P_LOST of $P_TX")
 		pass "${RESULTS[-1]}"
 	}
 	# _ping_back FILE FROM-MS: the ping's last line is a reply stamped after FROM-MS
