@@ -5,10 +5,12 @@ passive, so this side decides when a connection starts) and sends every
 malformed message it has a case for, then checks what cgwd did about it:
 the NOTIFICATION it sent (code, subcode, data), or, for the RFC 7606
 errors that must not reset the session, that the session stayed
-Established, the prefix is (or is not) in `cgwctl bgp routes --json` and
-in the kernel, `update_errors` went up, and cgwd logged a line naming the
-error. After each case the session must still work: a good UPDATE
-afterwards is installed (on a new session after a reset).
+Established, the prefix is (or is not) in cgwd's RIB (the control
+socket's bgp-routes, what `cgwctl bgp routes --json` prints) and in the
+kernel, `update_errors` went up, and cgwd logged a line naming the error.
+After each case the session must still work: a good UPDATE afterwards is
+installed (on a new session after a reset). The floods run
+`cgwctl bgp neighbors --json` itself while they go on.
 
     hostile.py cases ENV-FILE [--errors=FILE] [CASE-NAME-SUBSTRING...]
     hostile.py flood ENV-FILE stranger|peer COUNT
