@@ -103,16 +103,19 @@ def next_hop(a):
     return attr(0x40, 3, socket.inet_aton(a))
 
 
-def open_body(asn, hold, rid, caps=None, version=4, params=None, as2=None):
-    """caps: list of (code, value); params: raw optional parameters."""
+def open_body(asn, hold, rid, caps=None, version=4, params=None, as2=None, raw_len=None):
+    """caps: list of (code, value); params: raw optional parameters;
+    raw_len: the Opt Parm Len octet instead of their length (RFC 9072: 255)."""
     if params is None:
         if caps is None:
             caps = [(1, struct.pack('!HBB', 1, 0, 1)), (2, b''), (65, struct.pack('!I', asn))]
-        cb = b''.join(struct.pack('!BB', c, len(v)) + v for c, v in caps)
-        params = struct.pack('!BB', 2, len(cb)) + cb if cb else b''
+        params = b''
+        for i in range(0, len(caps), 32):	# 32 capabilities per parameter
+            cb = b''.join(struct.pack('!BB', c, len(v)) + v for c, v in caps[i:i + 32])
+            params += struct.pack('!BB', 2, len(cb)) + cb
     my_as = as2 if as2 is not None else (asn if asn < 65536 else 23456)
-    return struct.pack('!BHH4sB', version, my_as, hold, socket.inet_aton(rid),
-                       len(params)) + params
+    plen = raw_len if raw_len is not None else len(params)
+    return struct.pack('!BHH4sB', version, my_as, hold, socket.inet_aton(rid), plen) + params
 
 
 def hexs(b):
@@ -171,6 +174,7 @@ class Conn:
 
     def send(self, data):
         self.s.sendall(data)
+        self.sent_at = time.time()
 
     def recv_msg(self, timeout):
         """The next message (type, body); None on timeout; raises Closed."""
@@ -208,6 +212,7 @@ class Conn:
                     return None
                 if m[0] == NOTIFICATION:
                     n = (m[1][0], m[1][1], m[1][2:])
+                    self.notif_at = time.time()
                     break
             else:
                 return None
@@ -359,7 +364,7 @@ class Neighbor:
     def connect(self):
         return Conn(self.addr, self.env['CGW_ADDR'], self.name)
 
-    def establish(self, four=True, hold=0, rid=None, caps=None):
+    def establish(self, four=True, hold=0, rid=None, caps=None, params=None, raw_len=None):
         """A fresh session; returns the Conn or raises RuntimeError."""
         if self.conn:
             self.conn.close()
@@ -368,7 +373,8 @@ class Neighbor:
         c = self.connect()
         if caps is None and not four:
             caps = [(1, struct.pack('!HBB', 1, 0, 1)), (2, b'')]
-        c.send(msg(OPEN, open_body(self.asn, hold, rid or self.addr, caps)))
+        c.send(msg(OPEN, open_body(self.asn, hold, rid or self.addr, caps, params=params,
+                                   raw_len=raw_len)))
         m = c.recv_msg(5)
         if not m or m[0] != OPEN:
             raise RuntimeError('%s: no OPEN from cgwd (got %r)' % (self.name, m))
@@ -502,6 +508,9 @@ UPDATE_CASES = [
     ('MP_REACH unknown AFI/SAFI 25/65, next-hop length 3: skipped', 'e4',
      ORG + ASP + NH + attr(0x80, 14, struct.pack('!HBB', 25, 65, 3) + b'\x01\x02\x03\x00\x08\x0a'),
      ('disc', 'AFI 25 SAFI 65 not supported', None)),
+    ('MP_REACH IPv6 unicast, not negotiated: skipped', 'e4', ORG + ASP + NH +
+     attr(0x80, 14, struct.pack('!HBB', 2, 1, 16) + socket.inet_pton(socket.AF_INET6, '2001:db8::1') +
+          b'\x00' + b'\x30\x20\x01\x0d\xb8\x00\x01'), ('ok', None, None)),
     ('MP_REACH twice', 'e4', mp_reach4(ME, []) + ORG + ASP + mp_reach4(ME, []),
      ('reset', 3, 1, b'')),
     ('MP_REACH flagged well-known', 'e4', attr(0x40, 14, struct.pack('!HBB', 1, 1, 4) +
@@ -881,6 +890,17 @@ def run_cases(env, only, errors_file):
         open_accepted(r, 'OPEN with an unknown capability 200 (RFC 5492: ignored)', 'h2',
                       caps=[(1, struct.pack('!HBB', 1, 0, 1)), (200, b'\x01\x02\x03'),
                             (65, struct.pack('!I', OUR_AS))])
+    if want('60 unknown capabilities'):
+        open_accepted(r, 'OPEN with 60 unknown capabilities in 2 parameters (RFC 5492: ignored)',
+                      'h2', caps=[(1, struct.pack('!HBB', 1, 0, 1)), (65, struct.pack('!I', OUR_AS))] +
+                      [(128 + i, bytes([i])) for i in range(60)])
+    if want('RFC 9072'):
+        caps = b''.join(struct.pack('!BB', c, len(v)) + v for c, v in
+                        [(1, struct.pack('!HBB', 1, 0, 1)), (65, struct.pack('!I', OUR_AS)),
+                         (200, b'\x00' * 200), (201, b'\x01' * 100)])
+        ext = struct.pack('!BH', 2, len(caps)) + caps		# type, 2-octet length
+        open_accepted(r, 'OPEN with RFC 9072 extended optional parameters (%d bytes)' % len(ext),
+                      'h2', params=b'\xff' + struct.pack('!H', len(ext)) + ext, raw_len=255)
     if want('equal to ours (eBGP)'):
         open_accepted(r, 'OPEN BGP identifier equal to ours from an eBGP peer (RFC 6286: allowed)',
                       'h2', rid=env['CGW_ID'])
@@ -895,10 +915,10 @@ def run_cases(env, only, errors_file):
     print('cases done in %.1f s' % (time.time() - t0), flush=True)
 
 
-def open_accepted(r, name, nbname, caps=None, rid=None):
+def open_accepted(r, name, nbname, caps=None, rid=None, params=None, raw_len=None):
     n = r.nb[nbname]
     try:
-        n.establish(caps=caps, rid=rid)
+        n.establish(caps=caps, rid=rid, params=params, raw_len=raw_len)
     except (RuntimeError, OSError, Closed) as e:
         say('FAIL', name, 'not established: %s; %s' % (e, r.cg.neighbor(nbname).get('last_error')))
         n.drop()
@@ -1055,11 +1075,10 @@ def hold_three(r):
         say('FAIL', name, 'not established: %s' % e)
         return
     ht = r.cg.neighbor('h3').get('hold_time')
-    t0 = time.time()
-    got = c.notification(6)
-    dt = time.time() - t0
+    got = c.notification(8)
+    dt = getattr(c, 'notif_at', time.time()) - c.sent_at	# since our last message
     n.drop()
-    if ht == 3 and got and got[:2] == (4, 0) and 2.0 <= dt <= 4.5:
+    if ht == 3 and got and got[:2] == (4, 0) and 2.9 <= dt <= 5.0:
         say('PASS', name, 'negotiated hold %s s; Hold Timer Expired (4/0) %.1f s after our last '
             'message' % (ht, dt))
     else:
