@@ -161,7 +161,16 @@ int child_rekey_start(struct child_sa *old)
 	struct ike_sa *sa = old->ike;
 	int r;
 
-	if (sa->state != IKE_SA_ESTABLISHED || old->state != CHILD_SA_INSTALLED)
+	if (old->state != CHILD_SA_INSTALLED)
+		return -EINVAL;
+	/*
+	 * Our IKE rekey is in flight: busy, not gone. Its end moves old to
+	 * the new IKE SA, where the rekey timer's retry finds it; -EINVAL
+	 * here would end the retries and let the SA reach its hard lifetime.
+	 */
+	if (sa->state == IKE_SA_REKEYING)
+		return -EBUSY;
+	if (sa->state != IKE_SA_ESTABLISHED)
 		return -EINVAL;
 	if (sa->req.active || sa->rekey.active || sa->ike_rekey.active)
 		return -EBUSY;

@@ -9,6 +9,7 @@
  * pair per side, the kernel agreeing, message IDs in step (further
  * exchanges succeed), nothing in flight.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -509,6 +510,42 @@ static void test_child_rekey_retry_after_refusal(void **state)
 	h_stop(&h);
 }
 
+/*
+ * A's CHILD SA rekey timer fires while A's own IKE rekey is in flight:
+ * busy, so the timer tries again a second later, on the new IKE SA the
+ * CHILD SA moved to. (It once gave up, and the CHILD SA reached its hard
+ * lifetime with the tunnel down: the soak found it, with a CHILD rekey
+ * every 30 s and an IKE rekey every 60 s.)
+ */
+static void test_child_rekey_timer_during_ike_rekey(void **state)
+{
+	struct harness h;
+	const struct h_cfg cfg = {
+		.extra_a = "esp-lifetime = 40s\nrekey-margin = 10s\nrekey-fuzz = 0\n",
+	};
+
+	start(&h, &cfg);
+	double t0 = h_now();		/* the CHILD SA is < 0.5 s old */
+	h.manual = false;
+	h_run(&h, 29.0);		/* its rekey timer is due at 30 s */
+	while (h_sa(&h.a)->req.active)	/* a liveness check, say */
+		h_run(&h, 0.05);
+	assert_true(h_now() - t0 < 29.4);
+	assert_int_equal(h.a.ike->tunnels->child_rekeys, 0);
+	h.manual = true;
+	rekey_ike(&h.a);
+	assert_int_equal(child_rekey_start(h_child(&h.a)), -EBUSY);
+	h_run(&h, 1.0);			/* the timer fires: busy */
+	h_deliver_all(&h);		/* the IKE rekey completes */
+	assert_int_equal(h.a.ike->tunnels->ike_rekeys, 1);
+	assert_int_equal(h.a.ike->tunnels->child_rekeys, 0);
+	h.manual = false;
+	h_run(&h, 2.0);
+	assert_int_equal(h.a.ike->tunnels->child_rekeys, 1);
+	h_assert_converged(&h);
+	h_stop(&h);
+}
+
 /* B deletes the CHILD SA while A rekeys the IKE SA (2.25.2): the DELETE
  * is answered as usual, the IKE rekey refused (B is closing a CHILD SA)
  * and retried; A creates a new CHILD SA. */
@@ -553,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_ike_rekey_vs_delete_first),
 		cmocka_unit_test(test_ike_rekey_vs_delete_late),
 		cmocka_unit_test(test_ike_rekey_while_deleting_child),
+		cmocka_unit_test(test_child_rekey_timer_during_ike_rekey),
 		NONCE_TEST(test_child_rekey_collision, lowest_a_ni),
 		NONCE_TEST(test_child_rekey_collision, lowest_b_ni),
 		NONCE_TEST(test_child_rekey_collision, lowest_a_nr),
