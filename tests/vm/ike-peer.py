@@ -56,6 +56,8 @@ N_INVALID_MAJOR_VERSION = 5
 N_INVALID_SYNTAX = 7
 N_NO_PROPOSAL_CHOSEN = 14
 N_INVALID_KE_PAYLOAD = 17
+N_AUTHENTICATION_FAILED = 24
+N_INITIAL_CONTACT = 16384
 N_REKEY_SA = 16393
 N_NAMES = {1: "UNSUPPORTED_CRITICAL_PAYLOAD", 4: "INVALID_IKE_SPI",
            5: "INVALID_MAJOR_VERSION", 7: "INVALID_SYNTAX",
@@ -98,7 +100,7 @@ def chain(payloads):
     """[(type, body) or (type, body, flags)] -> (first type, bytes)."""
     out = b""
     for i, p in enumerate(payloads):
-        ptype, body = p[0], p[1]
+        body = p[1]
         flags = p[2] if len(p) > 2 else 0
         nxt = payloads[i + 1][0] if i + 1 < len(payloads) else PL_NONE
         out += struct.pack("!BBH", nxt, flags, 4 + len(body)) + body
@@ -180,7 +182,6 @@ class Msg:
         self.response = bool(self.flags & FLAG_R)
         self.pls = parse_chain(self.next, data[HDR.size:])
         self.inner = None           # opened SK payloads
-        self.sk_ok = None
 
     def describe(self):
         if not self.ok:
@@ -233,7 +234,7 @@ class Peer:
         r, _, _ = select.select([self.s500, self.s4500], [], [], max(timeout, 0))
         if not r:
             return None
-        data, addr = r[0].recvfrom(70000)
+        data = r[0].recv(70000)
         port = 500 if r[0] is self.s500 else 4500
         if port == 4500 and data[:4] == b"\0\0\0\0":
             data = data[4:]
@@ -275,18 +276,15 @@ class Peer:
             return False
         sk = m.pls[-1][2]
         if len(sk) < BLOCK + BLOCK + ICV or (len(sk) - BLOCK - ICV) % BLOCK:
-            m.sk_ok = False
             return False
         icv = hmac.new(self.sk["ar"], m.raw[:-ICV], hashlib.sha256).digest()[:ICV]
         if not hmac.compare_digest(icv, m.raw[-ICV:]):
-            m.sk_ok = False
             return False
         iv, ct = sk[:BLOCK], sk[BLOCK:-ICV]
         dec = Cipher(algorithms.AES(self.sk["er"]), modes.CBC(iv)).decryptor()
         pt = dec.update(ct) + dec.finalize()
         plain = pt[:len(pt) - 1 - pt[-1]]
         m.inner = parse_chain(self._sk_first(m), plain)
-        m.sk_ok = True
         return True
 
     @staticmethod
@@ -342,13 +340,26 @@ class Peer:
     def handshake(self):
         """IKE_SA_INIT (with an unknown non-critical payload, which cgwd
         must ignore) and IKE_AUTH; fails the run if either fails."""
+        self.init_exchange([(PL_UNKNOWN, b"ignore me", 0)])
+        resp = self.auth_exchange()
+        pls = {t: b for t, _, b in resp.inner}
+        if PL_AUTH not in pls or PL_SA not in pls:
+            raise RuntimeError("IKE_AUTH answered with %s" % resp.describe())
+        want = prf(prf(self.psk, b"Key Pad for IKEv2"),
+                   self.init_resp + self.ni + prf(self.sk["pr"], pls[PL_IDR]))
+        if not hmac.compare_digest(want, pls[PL_AUTH][4:]):
+            raise RuntimeError("cgwd's AUTH payload does not verify")
+        self.esp_spi_out = pls[PL_SA][8:12]     # cgwd's inbound SPI
+        self.msgid = 2
+
+    def init_exchange(self, extra=()):
+        """IKE_SA_INIT with a fresh SPI, key and nonce; the SA's keys."""
         self.priv = X25519PrivateKey.generate()
         self.pub = self.priv.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self.ni = os.urandom(32)
         self.spi_i = struct.unpack("!Q", os.urandom(8))[0] | 1
-        self.init_req = self.sa_init_msg(self.spi_i,
-                                         extra=[(PL_UNKNOWN, b"ignore me", 0)])
+        self.init_req = self.sa_init_msg(self.spi_i, extra=extra)
         resp = self.request(self.init_req, lambda m: m.exch == EXCH_SA_INIT and
                             m.response and m.spi_i == self.spi_i)
         if not resp:
@@ -364,29 +375,21 @@ class Peer:
         shared = self.priv.exchange(X25519PublicKey.from_public_bytes(pls[PL_KE][4:]))
         self.derive(self.ni, self.nr, shared)
         self.msgid = 1
-        self.auth()
 
-    def auth(self):
+    def auth_exchange(self, extra=()):
+        """IKE_AUTH #1 with our PSK: cgwd's answer, opened."""
         idi = struct.pack("!B3x", ID_IPV4) + ipaddress.IPv4Address(self.local).packed
         octets = self.init_req + self.nr + prf(self.sk["pi"], idi)
         auth = prf(prf(self.psk, b"Key Pad for IKEv2"), octets)
         esp = sa_payload(PROTO_ESP, self.esp_spi_in, ESP_XFORMS)
         req = self.protect(EXCH_AUTH, 1, [
-            (PL_IDI, idi), (PL_AUTH, struct.pack("!B3x", AUTH_PSK) + auth),
+            (PL_IDI, idi), (PL_AUTH, struct.pack("!B3x", AUTH_PSK) + auth)] + list(extra) + [
             (PL_SA, esp), (PL_TSI, ts_all()), (PL_TSR, ts_all())])
-        resp = self.request(req, lambda m: m.exch == EXCH_AUTH and m.response)
+        resp = self.request(req, lambda m: m.exch == EXCH_AUTH and m.response and
+                            m.spi_i == self.spi_i)
         if not resp or not self.open(resp):
             raise RuntimeError("no (valid) IKE_AUTH response")
-        pls = {t: b for t, _, b in resp.inner}
-        if PL_AUTH not in pls or PL_SA not in pls:
-            raise RuntimeError("IKE_AUTH answered with %s" % resp.describe())
-        want = prf(prf(self.psk, b"Key Pad for IKEv2"),
-                   self.init_resp + self.ni + prf(self.sk["pr"], pls[PL_IDR]))
-        if not hmac.compare_digest(want, pls[PL_AUTH][4:]):
-            raise RuntimeError("cgwd's AUTH payload does not verify")
-        sa = pls[PL_SA]
-        self.esp_spi_out = sa[8:12]         # cgwd's inbound SPI
-        self.msgid = 2
+        return resp
 
     def request(self, data, match, tries=4, timeout=3.0):
         for _ in range(tries):
@@ -702,6 +705,7 @@ def plain_cases(p):
     short_ke = p.sa_init_msg(rand_spi(), ke_data=os.urandom(31))
     p.case("ke-unusable", short_ke, silence, None, check=untouched)
     flood(p)
+    wrong_psk_sa(p)
 
     def same_init(answers):
         if len(answers) == 1 and answers[0].raw == p.init_resp:
@@ -720,7 +724,7 @@ def flood(p):
     t0 = time.monotonic()
     bad_prop = [(T_ENCR, ENCR_3DES, None), (T_PRF, PRF_HMAC_SHA256, None),
                 (T_INTEG, INTEG_HMAC_MD5_96, None), (T_DH, DH_X25519, None)]
-    for i in range(n):
+    for _ in range(n):
         p.send(p.sa_init_msg(rand_spi(), ke_group=DH_MODP2048, ke_data=bytes(256)))
         first, body = chain([(PL_SA, sa_payload(PROTO_IKE, b"", bad_prop)),
                              (PL_KE, struct.pack("!HH", DH_X25519, 0) + p.pub),
@@ -781,6 +785,49 @@ def flood(p):
              "DPD answered, SA unchanged" % (
                  3 * n, flood_secs, ", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())),
                  len(lines), UNAUTH_LOG_INTERVAL, line))
+
+
+def wrong_psk_sa(p):
+    """A second IKE SA from the peer's address (anyone can do a DH) whose
+    IKE_AUTH carries a wrong PSK and INITIAL_CONTACT: AUTHENTICATION_FAILED,
+    and the established SA must not be touched (INITIAL_CONTACT counts
+    only once the AUTH verifies)."""
+    keep = ("spi_i", "spi_r", "sk", "priv", "pub", "ni", "nr", "init_req",
+            "init_resp", "msgid", "psk")
+    saved = {k: getattr(p, k) for k in keep}
+    t0 = time.monotonic()
+    p.log_mark()
+    problems, what = [], ""
+    try:
+        p.psk = b"not.the.PSK.of.this.tunnel"
+        p.init_exchange()
+        resp = p.auth_exchange([notify(N_INITIAL_CONTACT)])
+        ns = notifies(resp.inner)
+        if not ns or ns[0][0] != N_AUTHENTICATION_FAILED:
+            problems.append("IKE_AUTH answered with %s" % resp.describe())
+        else:
+            what = "IKE_AUTH answered N(AUTHENTICATION_FAILED), protected"
+    except RuntimeError as e:
+        problems.append(str(e))
+    finally:
+        for k, v in saved.items():
+            setattr(p, k, v)
+    line = p.log_find(r"AUTHENTICATION_FAILED")
+    if line is None:
+        problems.append("no cgwd log line naming AUTHENTICATION_FAILED")
+    if p.log_find(r"INITIAL_CONTACT from the peer", timeout=0.2):
+        problems.append("cgwd acted on INITIAL_CONTACT")
+    dpd_ok = p.dpd()
+    state, spis, kids, _ = p.status()
+    if not dpd_ok or state != "up" or spis != p.base_spis or kids != p.base_kids:
+        problems.append("afterwards: DPD %s, status %s IKE %s CHILD %s, want up %s %s" % (
+            "answered" if dpd_ok else "unanswered", state, spis, kids, p.base_spis,
+            p.base_kids))
+    if not p.cgwd_alive():
+        problems.append("cgwd is gone")
+    p.result("wrong-psk-second-sa", not problems, "; ".join(problems) if problems else
+             "%s; log: %s; established SA untouched, DPD answered (%.1fs)" % (
+                 what, line, time.monotonic() - t0))
 
 
 def protected_cases(p):

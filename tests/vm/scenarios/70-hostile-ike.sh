@@ -22,10 +22,16 @@
 #     overrun / below 4, a 65507-byte datagram, 4000 payloads, unknown
 #     critical payload (UNSUPPORTED_CRITICAL_PAYLOAD with its type), major
 #     version 3 (INVALID_MAJOR_VERSION), IKE_SA_INIT flagged response, KE
-#     group mismatch (INVALID_KE_PAYLOAD), IKE_SA_INIT retransmitted (the
-#     same answer byte for byte, no second SA); an unknown non-critical
-#     payload rides in the real IKE_SA_INIT and is ignored
-#   protected: unknown critical payload in SK, bad ICV, wrong/unknown SPIs
+#     group mismatch (INVALID_KE_PAYLOAD), a KE too short (silence, the
+#     tunnel's last error untouched), a flood of 600 such SA_INITs (the
+#     answers go out, cgwd's log gets one line per 10 s, the next says how
+#     many it held back), IKE_SA_INIT retransmitted (the same answer byte
+#     for byte, no second SA), a second IKE SA whose IKE_AUTH has a wrong
+#     PSK and INITIAL_CONTACT (AUTHENTICATION_FAILED, the established SA
+#     untouched); an unknown non-critical payload rides in the real
+#     IKE_SA_INIT and is ignored
+#   protected: unknown critical payload in SK, bad ICV (counted in
+#     status: integrity_failures), wrong/unknown SPIs
 #     (silent: cgwd sends no INVALID_IKE_SPI, RFC 7296 2.21.4 lets it),
 #     replayed request (cached answer byte for byte), the replayed ID with
 #     a bad ICV (silence), old and far-future message IDs, a response to
