@@ -10,13 +10,17 @@
 #   cgwt-bgph-i "the internet"         cgwt-bgph-a: cgwd AS 65000         cgwt-bgph-b: hostile.py
 #  +----------------------+ veth-i    +-------------------------+ veth-a  +--------------------------+
 #  | 198.51.100.1         |-----------| 198.51.100.2 (public,   |---------| 10.99.0.1  h1  AS 64512  |
-#  | connects to :179 of  |    veth-o |  [gateway] local-addr.) | veth-b  | 10.99.0.11 h2  AS 64512  |
-#  | the public address:  |           | 10.99.0.2/24: BGP only  |         | 10.99.0.12 h3, .13 h4    |
+#  | connects to :179 of  |    veth-o |  [gateway] local-addr.) | veth-b  | 10.99.0.11-15 h2-h6      |
+#  | the public address:  |           | 10.99.0.2/24: BGP only  |         |   AS 64512 (eBGP)        |
 #  | refused (RST)        |           |  here (local-address)   |         | 10.99.0.20 ib  AS 65000  |
 #  +----------------------+           | 192.168.2.1/24 on lan0  |         | 10.99.0.30 obs AS 64600  |
 #                                     |  (network, exported)    |         |   (export = all)         |
 #                                     +-------------------------+         | 10.99.0.9  a stranger    |
 #                                                                         +--------------------------+
+# All neighbors are passive (hostile.py opens) with local-address 10.99.0.2.
+# h1-h6 share the UPDATE error cases in turn: cgwd logs at most 10 UPDATE
+# errors per neighbor, then one per 6 s, and every case wants its line.
+#
 #   tests/bgp/hostile.sh [CGWD [CGWCTL]]   (root; default build/daemon/cgwd,
 #                                           build/cgwctl/cgwctl)
 #   CGW_HOSTILE_CASES="ORIGIN OPEN"  only the cases whose names contain these
@@ -103,7 +107,7 @@ ip link add veth-o netns $A type veth peer name veth-i netns $I
 ip -n $A addr add $AADDR/24 dev veth-a
 ip -n $A addr add $PUB/24 dev veth-o
 ip -n $I addr add $INET/24 dev veth-i
-for a in 10.99.0.1 10.99.0.11 10.99.0.12 10.99.0.13 10.99.0.20 10.99.0.30 $STRANGER; do
+for a in 10.99.0.1 10.99.0.11 10.99.0.12 10.99.0.13 10.99.0.14 10.99.0.15 10.99.0.20 10.99.0.30 $STRANGER; do
 	ip -n $B addr add $a/24 dev veth-b
 done
 ip -n $A link add lan0 type veth peer name lan1
@@ -137,6 +141,8 @@ neighbor() {	# NAME ADDRESS ASN EXPORT
 	neighbor h2 10.99.0.11 64512 local
 	neighbor h3 10.99.0.12 64512 local
 	neighbor h4 10.99.0.13 64512 local
+	neighbor h5 10.99.0.14 64512 local
+	neighbor h6 10.99.0.15 64512 local
 	neighbor ib 10.99.0.20 65000 local
 	neighbor obs 10.99.0.30 64600 all
 } >"$W/cgw.conf"
@@ -159,6 +165,8 @@ NB_h1=10.99.0.1,64512
 NB_h2=10.99.0.11,64512
 NB_h3=10.99.0.12,64512
 NB_h4=10.99.0.13,64512
+NB_h5=10.99.0.14,64512
+NB_h6=10.99.0.15,64512
 NB_ib=10.99.0.20,65000
 NB_obs=10.99.0.30,64600
 EOF
