@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,12 +66,26 @@ static void setup(void)
 	hello_len = wr_len(&w);
 }
 
-static void drain(int fd)
+/* Read what the speaker sent; how many bytes. */
+static size_t drain(int fd)
 {
 	uint8_t buf[65536];
+	size_t total = 0;
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+/* Bytes the speaker has still to read from its end, fd (0 once closed). */
+static int unread(const struct bgp_peer *p, int fd)
+{
+	int n = 0;
+
+	if (p->conn[0].fd < 0 && p->conn[1].fd < 0)
+		return 0;
+	return ioctl(fd, FIONREAD, &n) < 0 ? 0 : n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -115,9 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 2)
 		shutdown(fds[1], SHUT_WR);	/* a TCP failure after the bytes */
-	for (int i = 0; i < 8; i++) {
+	/* Up to 8 rounds, as long as the speaker has bytes to read or
+	   answers (a round is 2+ syscalls): two quiet rounds end it. */
+	for (int i = 0, quiet = 0; i < 8 && quiet < 2; i++) {
 		ev_run(loop, EVRUN_NOWAIT);
-		drain(fds[1]);
+		quiet = drain(fds[1]) || unread(p, fds[0]) ? 0 : quiet + 1;
 	}
 	if (rib_pending(sp->rib))
 		rib_flush_changes(sp->rib);
