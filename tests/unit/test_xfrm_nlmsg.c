@@ -24,6 +24,7 @@
 #include <linux/xfrm.h>
 
 #include "common/secret.h"
+#include "common/util.h"
 #include "conf/proposal.h"
 #include "xfrm/xfrm-internal.h"
 
@@ -528,6 +529,47 @@ static void test_parse_events(void **state)
 	assert_int_equal(xnl_parse_event(nlh, &ev, &owned), -ENOMSG);
 }
 
+static void count_event(const struct xfrm_event *ev, bool owned, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static int count_reply(const struct nlmsghdr *nlh, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A datagram whose second message claims 2 GiB: libmnl 1.0.4 takes that
+ * length as negative and walked on to a wild address (fuzz_netlink).
+ * Only the whole first message is read; a reply that overruns fails.
+ */
+static void test_datagram_overrun(void **state)
+{
+	struct xfrm_user_expire ue;
+	struct xnl_talk t = { count_reply, NULL, 0, 0 };
+	struct nlmsghdr *nlh, bad = { .nlmsg_len = 0x80000010u, .nlmsg_type = XFRM_MSG_EXPIRE };
+	size_t first;
+	int events = 0, replies = 0;
+
+	memset(&ue, 0, sizeof(ue));
+	ue.state = kernel_sa();
+	nlh = msg_start(XFRM_MSG_EXPIRE, &ue, sizeof(ue));
+	first = nlh->nlmsg_len;
+	memcpy(buf + first, &bad, sizeof(bad));
+	assert_int_equal(nl_whole_msgs(buf, first + sizeof(bad)), first);
+	assert_int_equal(nl_whole_msgs(buf, first - 1), 0);
+	assert_int_equal(xnl_events_decode(buf, first + sizeof(bad), count_event, &events), 1);
+	assert_int_equal(events, 1);
+
+	nlh->nlmsg_type = XFRM_MSG_NEWSA;
+	t.arg = &replies;
+	assert_int_equal(xnl_talk_run(buf, first + sizeof(bad), 0, 0, &t), MNL_CB_ERROR);
+	assert_int_equal(t.err, -EBADMSG);
+	assert_int_equal(replies, 1);
+}
+
 /* ------------------------------------------------------------ malformed */
 
 /* Append a raw attribute (any length, any flags) without libmnl's help. */
@@ -661,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_parse_state),
 		cmocka_unit_test(test_parse_policy),
 		cmocka_unit_test(test_parse_events),
+		cmocka_unit_test(test_datagram_overrun),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupted),
