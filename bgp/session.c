@@ -148,6 +148,39 @@ static void set_error(struct bgp_peer *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+#define LOG_BURST 10.0
+#define LOG_REFILL 6.0
+
+/*
+ * May a line the peer triggered be logged? LOG_BURST of them, then one per
+ * LOG_REFILL s: a peer that resets or collides a thousand times a second
+ * does not flood the log. what names them in the count of those skipped.
+ */
+static bool log_budget(struct bgp_peer *p, struct bgp_log_budget *b, const char *what)
+{
+	double t = now(p);
+
+	if (b->at == 0)
+		b->tokens = LOG_BURST;
+	else
+		b->tokens += (t - b->at) / LOG_REFILL;
+	if (b->tokens > LOG_BURST)
+		b->tokens = LOG_BURST;
+	b->at = t;
+	if (b->tokens < 1) {
+		b->suppressed++;
+		return false;
+	}
+	b->tokens -= 1;
+	if (b->suppressed) {
+		log_warnx("%s: %u more %s not logged", p->name, b->suppressed, what);
+		b->suppressed = 0;
+	}
+	return true;
+}
+
+#define CONN_LINES "session resets, collisions and NOTIFICATIONs"
+
 static void hold_restart(struct bgp_conn *c, double secs)
 {
 	struct ev_loop *loop = c->peer->sp->loop;
@@ -408,7 +441,8 @@ static int conn_error(struct bgp_conn *c, const struct bgp_notif *n, const char 
 	char s[300];
 
 	set_error(c->peer, "%s (sent %s)", why, bgp_notif_str(n, s, sizeof(s)));
-	log_warnx("%s: %s: session reset (sent %s)", c->peer->name, why, s);
+	if (log_budget(c->peer, &c->peer->conn_log, CONN_LINES))
+		log_warnx("%s: %s: session reset (sent %s)", c->peer->name, why, s);
 	conn_close(c, n, false);
 	return -1;
 }
@@ -492,8 +526,9 @@ static int collision(struct bgp_conn *c)
 			return 0;
 		}
 		bgp_notif_set(&n, BGP_ERR_CEASE, BGP_SUB_CEASE_COLLISION);
-		log_info("%s: connection collision with the established session: "
-			 "closing the new one", p->name);
+		if (log_budget(p, &p->conn_log, CONN_LINES))
+			log_info("%s: connection collision with the established session: "
+				 "closing the new one", p->name);
 		conn_close(c, &n, false);
 		return -1;
 	}
@@ -501,9 +536,10 @@ static int collision(struct bgp_conn *c)
 		return 0;
 	/* the connection opened by the higher identifier survives */
 	loser = ours < theirs ? (c->outgoing ? c : o) : (c->outgoing ? o : c);
-	log_info("%s: connection collision: closing %s connection (identifiers %s)",
-		 p->name, loser->outgoing ? "our" : "their",
-		 ours < theirs ? "theirs higher" : "ours higher");
+	if (log_budget(p, &p->conn_log, CONN_LINES))
+		log_info("%s: connection collision: closing %s connection (identifiers %s)",
+			 p->name, loser->outgoing ? "our" : "their",
+			 ours < theirs ? "theirs higher" : "ours higher");
 	bgp_notif_set(&n, BGP_ERR_CEASE, BGP_SUB_CEASE_COLLISION);
 	conn_close(loser, &n, false);
 	return loser == c ? -1 : 0;
@@ -598,31 +634,11 @@ static int on_keepalive(struct bgp_conn *c, const struct bgp_frame *f)
 	return 0;
 }
 
-#define LOG_BURST 10.0
-#define LOG_REFILL 6.0
-
-/* Log an UPDATE error, at most LOG_BURST lines then one per LOG_REFILL s. */
+/* Log an UPDATE error, within the peer's budget for them. */
 static void update_error_log(struct bgp_peer *p, const struct bgp_result *res)
 {
-	double t = now(p);
-
-	if (p->log_at == 0)
-		p->log_tokens = LOG_BURST;
-	else
-		p->log_tokens += (t - p->log_at) / LOG_REFILL;
-	if (p->log_tokens > LOG_BURST)
-		p->log_tokens = LOG_BURST;
-	p->log_at = t;
-	if (p->log_tokens < 1) {
-		p->log_suppressed++;
-		return;
-	}
-	p->log_tokens -= 1;
-	if (p->log_suppressed) {
-		log_warnx("%s: %u more UPDATE errors not logged", p->name, p->log_suppressed);
-		p->log_suppressed = 0;
-	}
-	bgp_result_log(p->name, res);
+	if (log_budget(p, &p->upd_log, "UPDATE errors"))
+		bgp_result_log(p->name, res);
 }
 
 static int on_update(struct bgp_conn *c, const struct bgp_frame *f)
@@ -687,8 +703,9 @@ static int on_notification(struct bgp_conn *c, const struct bgp_frame *f)
 	else
 		bgp_notif_str(&n, s, sizeof(s));
 	set_error(p, "received %s", s);
-	log_warnx("%s: %s connection closed by the peer: %s", p->name,
-		  p->est == c ? "established" : c->outgoing ? "our" : "their", s);
+	if (log_budget(p, &p->conn_log, CONN_LINES))
+		log_warnx("%s: %s connection closed by the peer: %s", p->name,
+			  p->est == c ? "established" : c->outgoing ? "our" : "their", s);
 	conn_close(c, NULL, false);
 	return -1;
 }

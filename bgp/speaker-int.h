@@ -97,6 +97,12 @@ enum bgp_state bgp_fsm_next(enum bgp_state s, enum bgp_event e, bool *defined);
 struct bgp_peer;
 struct bgp_speaker;
 
+/* A budget of LOG_BURST lines, refilled one per LOG_REFILL seconds; the rest counted. */
+struct bgp_log_budget {
+	double tokens, at;
+	unsigned suppressed;
+};
+
 struct bgp_conn {
 	struct bgp_peer *peer;
 	int fd;				/* -1: unused */
@@ -151,10 +157,9 @@ struct bgp_peer {
 	bool export_dirty;
 	bool out_limited;		/* max-prefix-out cut the export (logged once) */
 
-	/* RFC 7606 log lines a peer can trigger: a budget of LOG_BURST,
-	   refilled one per LOG_REFILL seconds; the rest counted */
-	double log_tokens, log_at;
-	unsigned log_suppressed;
+	/* log lines the peer can trigger (session.c: log_budget()) */
+	struct bgp_log_budget upd_log;	/* RFC 7606 UPDATE errors */
+	struct bgp_log_budget conn_log;	/* resets, collisions, NOTIFICATIONs received */
 	uint64_t errors_7606;		/* UPDATEs with treat-as-withdraw or discard */
 
 	/* status */
