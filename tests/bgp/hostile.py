@@ -13,7 +13,7 @@ installed (on a new session after a reset). The floods run
 `cgwctl bgp neighbors --json` itself while they go on.
 
     hostile.py cases ENV-FILE [--errors=FILE] [CASE-NAME-SUBSTRING...]
-    hostile.py flood ENV-FILE stranger|peer COUNT
+    hostile.py flood ENV-FILE stranger|peer|resets COUNT
     hostile.py refused ADDRESS COUNT
 
 ENV-FILE is written by hostile.sh (KEY=VALUE lines): cgwctl, the control
@@ -779,7 +779,7 @@ class Runner:
 
     # ---- OPEN cases: on a new connection ---------------------------------
     def open_case(self, name, nbname, first, code, sub, data):
-        n = self.nb[nbname]
+        n = self.pick('e4') if nbname == 'e' else self.nb[nbname]
         n.drop()
         wait_until(lambda: self.cg.neighbor(n.name).get('state') != 'Established', 5)
         self.cg.mark_log()
@@ -855,32 +855,32 @@ def run_cases(env, only, errors_file):
     # ---- OPEN ----
     rid = '10.99.0.1'
     opens = [
-        ('OPEN version 3', 'h1', msg(OPEN, open_body(OUR_AS, 90, rid, version=3)), 2, 1, b'\x00\x04'),
-        ('OPEN version 5', 'h1', msg(OPEN, open_body(OUR_AS, 90, rid, version=5)), 2, 1, b'\x00\x04'),
-        ('OPEN wrong peer AS 65099', 'h1', msg(OPEN, open_body(65099, 90, rid)), 2, 2, b''),
-        ('OPEN AS 0', 'h1', msg(OPEN, open_body(0, 90, rid, caps=[])), 2, 2, None),
-        ('OPEN 4-octet AS capability disagrees', 'h1',
+        ('OPEN version 3', 'e', msg(OPEN, open_body(OUR_AS, 90, rid, version=3)), 2, 1, b'\x00\x04'),
+        ('OPEN version 5', 'e', msg(OPEN, open_body(OUR_AS, 90, rid, version=5)), 2, 1, b'\x00\x04'),
+        ('OPEN wrong peer AS 65099', 'e', msg(OPEN, open_body(65099, 90, rid)), 2, 2, b''),
+        ('OPEN AS 0', 'e', msg(OPEN, open_body(0, 90, rid, caps=[])), 2, 2, None),
+        ('OPEN 4-octet AS capability disagrees', 'e',
          msg(OPEN, open_body(OUR_AS, 90, rid, caps=[(65, struct.pack('!I', 4200000001))])),
          2, 2, None),
-        ('OPEN hold time 1', 'h1', msg(OPEN, open_body(OUR_AS, 1, rid)), 2, 6, b''),
-        ('OPEN hold time 2', 'h1', msg(OPEN, open_body(OUR_AS, 2, rid)), 2, 6, b''),
-        ('OPEN BGP identifier 0.0.0.0', 'h1', msg(OPEN, open_body(OUR_AS, 90, '0.0.0.0')), 2, 3, b''),
+        ('OPEN hold time 1', 'e', msg(OPEN, open_body(OUR_AS, 1, rid)), 2, 6, b''),
+        ('OPEN hold time 2', 'e', msg(OPEN, open_body(OUR_AS, 2, rid)), 2, 6, b''),
+        ('OPEN BGP identifier 0.0.0.0', 'e', msg(OPEN, open_body(OUR_AS, 90, '0.0.0.0')), 2, 3, b''),
         ('OPEN BGP identifier equal to ours (iBGP)', 'ib',
          msg(OPEN, open_body(int(env['CGW_AS']), 90, env['CGW_ID'])), 2, 3, b''),
-        ('OPEN optional parameter length overrun', 'h1',
+        ('OPEN optional parameter length overrun', 'e',
          msg(OPEN, open_body(OUR_AS, 90, rid, params=b'\x02\x0a\x02\x00')), 2, 0, None),
-        ('OPEN optional parameters length beyond the message', 'h1',
+        ('OPEN optional parameters length beyond the message', 'e',
          msg(OPEN, struct.pack('!BHH4sB', 4, OUR_AS, 90, socket.inet_aton(rid), 40) + b'\x02\x02\x02\x00'),
          2, 0, None),
-        ('OPEN capability overruns its parameter', 'h1',
+        ('OPEN capability overruns its parameter', 'e',
          msg(OPEN, open_body(OUR_AS, 90, rid, params=b'\x02\x04\x41\x04\x00\x00')), 2, 0, None),
-        ('OPEN unsupported optional parameter type 1', 'h1',
+        ('OPEN unsupported optional parameter type 1', 'e',
          msg(OPEN, open_body(OUR_AS, 90, rid, params=b'\x01\x02\x00\x00')), 2, 4, None),
-        ('OPEN malformed 4-octet AS capability (length 2)', 'h1',
+        ('OPEN malformed 4-octet AS capability (length 2)', 'e',
          msg(OPEN, open_body(OUR_AS, 90, rid, caps=[(65, b'\xfc\x00')])), 2, 0, None),
-        ('UPDATE before OPEN', 'h1', msg(UPDATE, update_body()), 5, 1, b''),
-        ('KEEPALIVE before OPEN', 'h1', msg(KEEPALIVE), 5, 1, b''),
-        ('OPEN twice', 'h1', msg(OPEN, open_body(OUR_AS, 90, rid)) * 2, 5, 2, b''),
+        ('UPDATE before OPEN', 'e', msg(UPDATE, update_body()), 5, 1, b''),
+        ('KEEPALIVE before OPEN', 'e', msg(KEEPALIVE), 5, 1, b''),
+        ('OPEN twice', 'e', msg(OPEN, open_body(OUR_AS, 90, rid)) * 2, 5, 2, b''),
     ]
     for name, nbname, first, code, sub, data in opens:
         if want(name):
@@ -1007,7 +1007,6 @@ def max_size(r):
 
 
 def peer_notification(r):
-    n = r.nb['h1']
     for name, body, needle in [
         ('NOTIFICATION from the peer: Cease/Administrative Shutdown with text',
          b'\x06\x02' + bytes([24]) + b'hostile test: going away', 'going away'),
@@ -1015,6 +1014,7 @@ def peer_notification(r):
          b'\x06\x02\xc8\x01\x1b[2J\x00', 'Cease/Administrative Shutdown'),
         ('NOTIFICATION from the peer: unknown code 99', b'\x63\x07\x00\x01', 'unknown error code'),
     ]:
+        n = r.pick('e4')
         c = n.session()
         pfx = r.next_prefix()
         c.send(n.good(pfx))
@@ -1029,9 +1029,9 @@ def peer_notification(r):
             closed = True
         n.drop()
         gone = wait_until(lambda: r.cg.absent(pfx), 3)
-        st = wait_until(lambda: r.cg.neighbor('h1').get('state') != 'Established' and
-                        r.cg.neighbor('h1'), 3) or {}
-        line = wait_until(lambda: r.cg.log_line('h1', 'closed by the peer'), 2)
+        st = wait_until(lambda: r.cg.neighbor(n.name).get('state') != 'Established' and
+                        r.cg.neighbor(n.name), 3) or {}
+        line = wait_until(lambda: r.cg.log_line(n.name, 'closed by the peer'), 2)
         if closed and gone and line and needle in (st.get('last_error') or '') and \
                 '\x1b' not in line and r.cg.alive():
             then = r.still_works(name, n)
@@ -1265,6 +1265,43 @@ def cgwctl_neighbor(env, name):
         return {}
 
 
+def reset_flood(env, count):
+    """count connections from the address of the observer, whose session
+    is established (and whose log budget is untouched so far), one after the
+    other, each with an OPEN from the wrong AS: each must get OPEN Message
+    Error/Bad Peer AS, the session stays."""
+    r = Runner(env)
+    nb = r.nb['obs']
+    try:
+        nb.establish()
+    except (RuntimeError, OSError, Closed) as e:
+        say('FAIL', 'reset flood', 'no session: %s' % e)
+        return
+    est0 = r.cg.neighbor(nb.name).get('established_count')
+    bad = msg(OPEN, open_body(65099, 90, nb.addr))
+    got = {}
+    t0 = time.time()
+    for _ in range(count):
+        c = nb.connect()
+        c.send(bad)
+        n = c.notification(3)
+        c.close()
+        key = n[:2] if n else None
+        got[key] = got.get(key, 0) + 1
+    dt = time.time() - t0
+    st = r.cg.neighbor(nb.name)
+    ok = got.get((2, 2), 0) == count and st.get('state') == 'Established' and \
+        st.get('established_count') == est0 and 'AS 65099' in (st.get('last_error') or '')
+    name = '%d OPENs from the wrong AS on new connections from %s\'s address %s' % (
+        count, nb.name, nb.addr)
+    answers = ', '.join('%s x%d' % ('%d/%d' % k if k else 'none', v) for k, v in got.items())
+    say('PASS' if ok else 'FAIL', name, '%.0f/s (%.1f s): NOTIFICATIONs %s; its session %s '
+        '(established_count %s -> %s), last_error "%s"' %
+        (count / dt, dt, answers, st.get('state'), est0, st.get('established_count'),
+         st.get('last_error')))
+    nb.drop()
+
+
 def notif_of(d):
     """(code, subcode) of the first NOTIFICATION in d, if any."""
     i = 0
@@ -1313,6 +1350,8 @@ def main():
             only = [a for a in sys.argv[3:] if not a.startswith('--errors=')]
             errf = [a[9:] for a in sys.argv[3:] if a.startswith('--errors=')]
             run_cases(env, only, errf[0] if errf else None)
+        elif cmd == 'flood' and sys.argv[3] == 'resets':
+            reset_flood(env, int(sys.argv[4]))
         elif cmd == 'flood':
             flood(env, sys.argv[3], int(sys.argv[4]))
         else:

@@ -229,6 +229,14 @@ if [ -z "$ONLY" ]; then
 		fail "stranger flood: $lines log lines for $NFLOOD connections (want 1..20)"
 	fi
 	run_py $B flood "$W/env" peer 2000
+	n0=$(grep -c 'obs: OPEN from AS 65099' "$W/cgw.log")
+	run_py $B flood "$W/env" resets 500
+	lines=$(($(grep -c 'obs: OPEN from AS 65099' "$W/cgw.log") - n0))
+	if [ "$lines" -ge 1 ] && [ "$lines" -le 20 ]; then
+		pass "reset flood: $lines log lines for 500 session resets (rate-limited per peer)"
+	else
+		fail "reset flood: $lines log lines for 500 session resets (want 1..20)"
+	fi
 fi
 
 # ---- cgwd survived all of it and stops cleanly ----
