@@ -180,6 +180,9 @@ main() {
 	((rc == 0)) || { show_logs; echo "FAIL: ike-peer.py exited with status $rc"; }
 
 	alive "$CGWD_PID" || fail "cgwd is no longer running"
+	# (a cgwd built with -Db_sanitize=address,undefined reports here)
+	count_since "$T/cgwd.log" "AddressSanitizer|runtime error:"
+	((COUNT == 0)) || { show_logs; fail "$COUNT sanitizer report(s) in cgwd's log"; }
 	kcount_mark "$G" 200
 	((K_MARK_STATES == 2)) || { ip -n "$G" xfrm state; fail "hostile tunnel: $K_MARK_STATES ESP states with mark 200 in the kernel, want 2"; }
 	pass "hostile tunnel: its CHILD SA pair is in the kernel (2 ESP states, mark 200)"
