@@ -35,7 +35,8 @@
 #
 # Environment: CGW_BUILD_DIR (cgwd, cgwctl), CGW_FLOODTOOL (default
 # $CGW_BUILD_DIR/tests/vm/cgw-floodtool), CGW_FLOOD_PPS,
-# CGW_FLOOD_SECONDS, CGW_FLOOD_MAX_LOSS_PCT; CGW_LAB_* reach the lab.
+# CGW_FLOOD_SECONDS, CGW_FLOOD_PROCS (1), CGW_FLOOD_MAX_LOSS_PCT;
+# CGW_LAB_* reach the lab.
 
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +46,7 @@ source "$HERE/../lib.sh"
 readonly PPS=${CGW_FLOOD_PPS:-10000}
 readonly FLOOD_S=${CGW_FLOOD_SECONDS:-30}
 readonly MAX_LOSS_PCT=${CGW_FLOOD_MAX_LOSS_PCT:-10}
-readonly PROCS=${CGW_FLOOD_PROCS:-2}
+readonly PROCS=${CGW_FLOOD_PROCS:-1}
 readonly HALF_OPEN_MAX=8	# IKE_HALF_OPEN_COOKIES in ike/ike-internal.h
 readonly RSS_MARGIN_KB=2048
 
@@ -191,7 +192,8 @@ hook() {
 	proc_read
 	udp_read
 	local cpu0=$CPU_TICKS ut0=$UTIME st0=$STIME udp_in0=$UDP_IN udp_drop0=$UDP_RCVBUF
-	# One flooder per CPU: under TCG one alone falls short of 10,000/s.
+	# CGW_FLOOD_PROCS flooders share the rate (under TCG a second one
+	# mostly takes CPU from the rest of the VM).
 	local i fpids=()
 	for ((i = 1; i <= PROCS; i++)); do
 		ip netns exec "$ATK" "$tool" --dst "$LAB_GW_WAN" --src 198.51.100.1 \
@@ -366,7 +368,7 @@ scenario() {
 	echo "CGW-FLOOD-RESULT $res"
 	j() { jq -r "$1" <<<"$res"; }
 	pass "SA_INIT flood: $(j .flood.sent) requests in $(j .flood.seconds) s = $(j .flood.pps) pps (target $(j .flood.target_pps)) from 2 spoofed peer addresses + 100.64.0.0/16; cookies $(j .cookies_before) -> $(j .cookies_after); half-open SAs at most $(j .half_open_max), gone $(j .half_open_gone_after_s) s after"
-	pass "tunnels and BGP untouched (same SPIs, sessions Established throughout); pings lost during the flood: vti1 $(j .pings.vti1.lost)/$(j .pings.vti1.sent), vti2 $(j .pings.vti2.lost)/$(j .pings.vti2.sent), lan->vpc $(j .pings.lan.lost)/$(j .pings.lan.sent); after: 0"
+	pass "tunnels and BGP held: same IKE SAs (no re-authentication), aws-1's CHILD rekey through the flood done in $(j .rekey_during_flood_done_s) s, sessions Established throughout; the gateway's UDP queue dropped $(j .udp_dropped_queue_full) of $(j '.udp_dropped_queue_full + .udp_delivered') datagrams; pings lost during the flood: vti1 $(j .pings.vti1.lost)/$(j .pings.vti1.sent), vti2 $(j .pings.vti2.lost)/$(j .pings.vti2.sent), lan->vpc $(j .pings.lan.lost)/$(j .pings.lan.sent); after: 0"
 	pass "cgwd: $(j .cgwd_cpu_s) s CPU over the flood ($(j .cgwd_cpu_pct) % of one CPU), RSS $(j .rss_kb.before) -> max $(j .rss_kb.max) -> $(j .rss_kb.settled) kB"
 	pass "71-sa-init-flood"
 }
