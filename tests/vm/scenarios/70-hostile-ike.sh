@@ -19,10 +19,11 @@
 #
 # Cases (ike-peer.py prints one PASS/FAIL line each, then a summary):
 #   clear: truncated header, header length short/long, payload length
-#     overrun / below 4, a 65507-byte datagram, 4000 payloads, unknown
-#     critical payload (UNSUPPORTED_CRITICAL_PAYLOAD with its type), major
-#     version 3 (INVALID_MAJOR_VERSION), IKE_SA_INIT flagged response, KE
-#     group mismatch (INVALID_KE_PAYLOAD), a KE too short (silence, the
+#     overrun / below 4, a 65507-byte datagram, 4000 unknown payloads,
+#     4000 vendor IDs, unknown critical payload (UNSUPPORTED_CRITICAL_PAYLOAD
+#     with its type), major version 3 (INVALID_MAJOR_VERSION), IKE_SA_INIT
+#     flagged response, KE group mismatch (INVALID_KE_PAYLOAD), a KE too
+#     short (silence, the
 #     tunnel's last error untouched), a flood of 600 such SA_INITs (the
 #     answers go out, cgwd's log gets one line per 10 s, the next says how
 #     many it held back), IKE_SA_INIT retransmitted (the same answer byte
