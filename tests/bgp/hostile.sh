@@ -89,7 +89,7 @@ wait_until() {
 }
 # run_py NS ARGS...: hostile.py in NS; its PASS/FAIL lines counted here
 run_py() {
-	local ns=$1 out rc
+	local ns=$1 rc
 	shift
 	ip netns exec "$ns" "$PY" "$HOSTILE" "$@" 2>&1 | tee "$W/py.out"
 	rc=${PIPESTATUS[0]}
@@ -174,8 +174,8 @@ echo "cgwd: $CGWD (pid $CGW_PID), $(python3 --version)"
 
 # ---- where cgwd listens: only the configured local address ----
 wait_until 3 eval "ip netns exec $A ss -Hltn | grep -q ':179 '"
-listen=$(ip netns exec $A ss -Hltn | awk '{ print $4 }' | sort | tr '\n' ' ')
-if [ "$listen" = "$AADDR:179 " ]; then
+listen=$(ip netns exec $A ss -Hltn | awk '{ print $4 }' | sort | paste -sd ' ')
+if [ "$listen" = "$AADDR:179" ]; then
 	pass "listeners: cgwd listens on $listen only (ss -ltn in its namespace), not on $PUB or 0.0.0.0"
 else
 	fail "listeners: ss -ltn shows '$listen', want only $AADDR:179"
