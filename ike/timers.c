@@ -92,6 +92,16 @@ static void on_request_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 void ike_timers_request_sent(struct ike_sa *sa)
 {
+	/*
+	 * The loop's clock stops while a callback runs, and making a request
+	 * can take long (a DH key pair: 0.4 s under emulation; several
+	 * tunnels started at once). Without this the first retransmission
+	 * left that much early: after a restart an IKE_SA_INIT went twice
+	 * within 90 ms, the peer answered the copy with a COOKIE, and we
+	 * signed the request with the cookie while the peer had answered
+	 * the one without: AUTHENTICATION_FAILED (VM scenario 73).
+	 */
+	ev_now_update(sa->ike->loop);
 	sa->req.first_sent = ev_now(sa->ike->loop);
 	ev_timer_stop(sa->ike->loop, &sa->req.timer);
 	ev_timer_init(&sa->req.timer, on_request_timeout, retransmit_delay(sa, 0), 0.);

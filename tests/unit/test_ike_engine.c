@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <ev.h>
 #include <cmocka.h>
@@ -55,6 +56,9 @@ static bool both_start;		/* B initiates too */
 static const char *extra_a = "";	/* more config lines for A's tunnel */
 static int dropped_from_b;	/* drop this many datagrams from B */
 static struct side *sides[2];
+static bool record_a;		/* note when A sends, in a_sent[] (wall clock) */
+static double a_sent[16];
+static int n_a_sent;
 
 static void on_deliver(struct ev_loop *l, ev_timer *w, int revents)
 {
@@ -73,6 +77,8 @@ static int on_send(void *arg, const struct ike_path *path, bool natt,
 	struct side *s = arg;
 	struct dgram *d = calloc(1, sizeof(*d) + len), **pp = &queue;
 
+	if (record_a && s == sides[0] && n_a_sent < (int)(sizeof(a_sent) / sizeof(a_sent[0])))
+		a_sent[n_a_sent++] = ev_time();
 	if (s == sides[1] && dropped_from_b > 0) {
 		dropped_from_b--;
 		free(d);
@@ -391,6 +397,36 @@ static void test_retransmit(void **state)
 	pair_stop(&a, &b);
 }
 
+/*
+ * A request made after the loop sat in a long callback (DH key pairs for
+ * several tunnels at start-up take that long under emulation) is
+ * retransmitted one full delay after it left: the loop's clock, which
+ * stood still meanwhile, must not make it leave early.
+ */
+static void test_retransmit_after_busy(void **state)
+{
+	struct side a, b;
+
+	pair_start(&a, &b, &good);
+	run_for(5);
+	assert_int_equal(a.ups + b.ups, 2);
+	dropped_from_b = 1000;		/* B answers nothing from here on */
+	run_for(0.05);			/* the loop's clock is fresh... */
+	usleep(600 * 1000);		/* ...and stands still in a long callback */
+	n_a_sent = 0;
+	record_a = true;
+	assert_int_equal(ike_tunnel_rekey(a.ike, "t", false), 0);
+	run_for(2);
+	record_a = false;
+	dropped_from_b = 0;
+	assert_true(n_a_sent >= 2);
+	if (a_sent[1] - a_sent[0] < 0.9)
+		print_error("retransmitted %.3f s after the request, expected 1 s\n",
+			    a_sent[1] - a_sent[0]);
+	assert_true(a_sent[1] - a_sent[0] >= 0.9);
+	pair_stop(&a, &b);
+}
+
 /* Exactly one SA pair left, the same on both sides, and never a "down". */
 static void assert_one_pair(struct side *a, struct side *b)
 {
@@ -698,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_nat_detected),
 		cmocka_unit_test(test_peer_delete),
 		cmocka_unit_test(test_retransmit),
+		cmocka_unit_test(test_retransmit_after_busy),
 		cmocka_unit_test(test_rekey_by_initiator),
 		cmocka_unit_test(test_rekey_by_responder),
 		cmocka_unit_test(test_rekey_collision),
