@@ -7,8 +7,9 @@
 #   bench/table.sh bench/results.json
 #   bench/table.sh --parts                 # bench/results-*.json
 #
-# Columns: what, cgwd, Libreswan 4.10 + FRR 8.4, strongSwan 5.9 + BIRD 2,
-# the ratio baseline/cgwd, the issue's target and whether cgwd meets it.
+# Columns: what, cgwd, Libreswan 4.10 + FRR 8.4, strongSwan 5.9 + BIRD 2
+# (converge: median (min-max) over the runs), the ratio baseline/cgwd of
+# the medians, the issue's target and whether cgwd meets it.
 # A figure a run did not produce shows as "-".
 
 set -euo pipefail
@@ -43,9 +44,12 @@ jq -r '
 	  def x($a; $c): if $a == null or $c == null or $c == 0 then "-"
 		else "\($a / $c * 100 | round / 100)x" end;
 	  def med($m; $g): $b.converge.metrics[$m][$g].median;
+	  def cell($m; $g; $unit): $b.converge.metrics[$m][$g] as $v
+		| if $v.median == null then "-"
+		  elif ($v.runs | length) > 1 then "\($v.median | num)\($unit) (\($v.min | num)-\($v.max | num))"
+		  else "\($v.median | num)\($unit)" end;
 	  def conv($m; $unit; $target; $met):
-		[$m, (med($m; "cgwd") | num) + $unit, (med($m; "libreswan-frr") | num) + $unit,
-		 (med($m; "strongswan") | num) + $unit,
+		[$m, cell($m; "cgwd"; $unit), cell($m; "libreswan-frr"; $unit), cell($m; "strongswan"; $unit),
 		 "\(x(med($m; "libreswan-frr"); med($m; "cgwd"))) / \(x(med($m; "strongswan"); med($m; "cgwd")))",
 		 $target, $met];
 	  def yes($c): if $c == null then "-" elif $c then "yes" else "**no**" end;
@@ -55,6 +59,7 @@ jq -r '
 		"start_to_route_vti1_s": "start → VPC route (via tunnel 1) in the kernel",
 		"start_to_first_ping_s": "start → first ping LAN → VPC answered",
 		"start_to_all_up_s": "start → all of the above",
+		"stack_start_to_all_up_s": "… counted from the first daemon of the stack (FRR: zebra, up before pluto)",
 		"rss_kb": "RSS of the whole stack after convergence",
 		"idle_wakeups_per_s": "idle wakeups (context switches) per second",
 		"idle_cpu_ms": "idle CPU time over the window"}[$m] // $m;
@@ -72,6 +77,7 @@ jq -r '
 			| conv(.; " s"; ""; "") | .[0] |= lab(.) | row),
 		(conv("start_to_all_up_s"; " s"; "≥ 10x faster than Libreswan + FRR";
 			yes(if $lall and $call then $lall / $call >= 10 else null end)) | .[0] |= lab(.) | row),
+		(conv("stack_start_to_all_up_s"; " s"; ""; "") | .[0] |= lab(.) | row),
 		(conv("rss_kb"; " kB"; "≤ 1/10 of Libreswan + FRR";
 			yes(if med("rss_kb"; "libreswan-frr") then med("rss_kb"; "cgwd") * 10 <= med("rss_kb"; "libreswan-frr") else null end))
 			| .[0] |= lab(.) | row),
