@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 
+import cryptography
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey, X25519PublicKey)
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -612,6 +613,8 @@ def main():
     ap.add_argument("--cgwd-pid", type=int, required=True)
     a = ap.parse_args()
     p = Peer(a)
+    print("ike-peer.py: Python %s, python3-cryptography %s" % (
+        sys.version.split()[0], cryptography.__version__), flush=True)
     t0 = time.monotonic()
     p.log_mark()
     p.handshake()

@@ -168,7 +168,9 @@ main() {
 	until_ok 45 "tunnel aws up on both sides" _aws_up || { show_logs; fail "tunnel aws not up"; }
 	tunnel_stat "$SOCK" aws || fail "no tunnel aws in cgwctl status"
 	local spis=$TS_SPIS rekeys=$TS_REKEYS ike_rekeys=$TS_IKE_REKEYS dead=$TS_DEAD
-	pass "tunnel aws up against strongSwan: $spis"
+	local swv
+	swv=$(sw "$T/sw" --version --daemon 2>/dev/null | grep -v '^loaded plugins') || true
+	pass "tunnel aws up against strongSwan (${swv:-version ?}): $spis"
 
 	# The ping runs through the whole hostile run (ping_stop ends it).
 	ping_start "$G" 169.254.10.1 0.05 600 "$T/ping"
