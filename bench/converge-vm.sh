@@ -80,6 +80,7 @@ METRICS=(
 	"stack_start_to_all_up_s|first daemon's start (FRR: zebra) -> all (s)"
 	"rss_kb|RSS of the whole stack (kB)"
 	"idle_wakeups_per_s|idle: context switches per second"
+	"idle_voluntary_per_s|idle: voluntary context switches per second"
 	"idle_cpu_ms|idle: CPU time over the window (ms)"
 )
 
@@ -141,7 +142,7 @@ report() {
 		 runs_per_gateway: $runs, idle_window_s: $idle, versions: $versions,
 		 method: {times: "from the IKE daemon start (lab T_GW_START; Libreswan + FRR: pluto, with zebra and bgpd already up; stack_start_to_all_up_s counts from zebra start): CHILD SAs and routes from ip -ts monitor in the gateway namespace, BGP from the AWS-side BIRD (since of Established, ms), ping -D -i 0.02 lan -> vpc (clear text LAN -> VPC blackholed on the AWS side)",
 			  rss: "sum of VmRSS over the stack processes in the gateway namespace",
-			  wakeups: "sum over every thread of those processes of voluntary + nonvoluntary context switch deltas, divided by the idle window",
+			  wakeups: "sum over every thread of those processes of voluntary + nonvoluntary context switch deltas, divided by the idle window (idle_voluntary_per_s: the voluntary ones only)",
 			  cpu: "utime + stime delta of those processes over the idle window"},
 		 metrics: $stats, ratio_over_cgwd: $ratios, failed_runs: $failed, raw: $raw}')"
 }

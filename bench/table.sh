@@ -62,6 +62,7 @@ jq -r '
 		"stack_start_to_all_up_s": "… counted from the first daemon of the stack (FRR: zebra, up before pluto)",
 		"rss_kb": "RSS of the whole stack after convergence",
 		"idle_wakeups_per_s": "idle wakeups (context switches) per second",
+		"idle_voluntary_per_s": "… of which voluntary (the thread slept and woke)",
 		"idle_cpu_ms": "idle CPU time over the window"}[$m] // $m;
 	  ($b.converge.metrics // {}) as $cm
 	| (med("start_to_all_up_s"; "libreswan-frr")) as $lall
@@ -84,6 +85,7 @@ jq -r '
 		(conv("idle_wakeups_per_s"; "/s"; "≤ 1/s";
 			yes(if med("idle_wakeups_per_s"; "cgwd") then med("idle_wakeups_per_s"; "cgwd") <= 1 else null end))
 			| .[0] |= lab(.) + " (\($b.converge.idle_window_s) s window)" | row),
+		(if $cm.idle_voluntary_per_s then conv("idle_voluntary_per_s"; "/s"; ""; "") | .[0] |= lab(.) | row else empty end),
 		(conv("idle_cpu_ms"; " ms"; ""; "") | .[0] |= lab(.) + " (\($b.converge.idle_window_s) s)" | row)
 	   else empty end),
 	  (if $b.bgp_failover then

@@ -132,16 +132,19 @@ stack_rss() {
 	done
 }
 
-# Context switches (voluntary + nonvoluntary, every thread) and CPU ticks
-# (utime + stime of the process, all threads) over the stack: CSW, TICKS.
+# Context switches (voluntary + nonvoluntary, every thread; VCSW: the
+# voluntary ones, i.e. the thread slept and woke, which a host's load
+# does not add to) and CPU ticks (utime + stime of the process, all
+# threads) over the stack: CSW, VCSW, TICKS.
 stack_counters() {
 	local pid t k v stat
-	CSW=0 TICKS=0
+	CSW=0 VCSW=0 TICKS=0
 	for pid in "${STACK_PIDS[@]}"; do
 		for t in /proc/"$pid"/task/*; do
 			while read -r k v; do
 				case $k in
-				voluntary_ctxt_switches:|nonvoluntary_ctxt_switches:) CSW=$(( CSW + v )) ;;
+				voluntary_ctxt_switches:) CSW=$(( CSW + v )) VCSW=$(( VCSW + v )) ;;
+				nonvoluntary_ctxt_switches:) CSW=$(( CSW + v )) ;;
 				esac
 			done <"$t/status" 2>/dev/null || true
 		done
@@ -161,23 +164,25 @@ measure_idle() {
 	stack_pids || fail "measure: the gateway's stack is gone"
 	stack_rss
 	say "measure: RSS of ${STACK_NAMES[*]}: $RSS_KB kB"
-	local pids0="${STACK_PIDS[*]}" csw0 ticks0 t0 t1
+	local pids0="${STACK_PIDS[*]}" csw0 vcsw0 ticks0 t0 t1
 	stack_counters
-	csw0=$CSW ticks0=$TICKS t0=${EPOCHREALTIME/./}
+	csw0=$CSW vcsw0=$VCSW ticks0=$TICKS t0=${EPOCHREALTIME/./}
 	nap "$IDLE_S"
 	stack_counters
 	t1=${EPOCHREALTIME/./}
 	stack_pids
 	[[ ${STACK_PIDS[*]} == "$pids0" ]] ||
 		fail "measure: the stack's processes changed while idle ($pids0 -> ${STACK_PIDS[*]})"
-	local hz us=$(( t1 - t0 )) wk cpu
+	local hz us=$(( t1 - t0 )) wk vwk cpu
 	hz=$(getconf CLK_TCK)
 	# wakeups per second with 2 decimals; CPU in ms
 	wk=$(( (CSW - csw0) * 100000000 / us ))
 	printf -v wk '%d.%02d' $(( wk / 100 )) $(( wk % 100 ))
+	vwk=$(( (VCSW - vcsw0) * 100000000 / us ))
+	printf -v vwk '%d.%02d' $(( vwk / 100 )) $(( vwk % 100 ))
 	cpu=$(( (TICKS - ticks0) * 1000 / hz ))
 	fmt_s $(( us / 1000 ))
-	say "measure: idle ${S} s: $(( CSW - csw0 )) context switches ($wk/s), CPU $cpu ms"
+	say "measure: idle ${S} s: $(( CSW - csw0 )) context switches ($wk/s; voluntary $(( VCSW - vcsw0 )), $vwk/s), CPU $cpu ms"
 	RES_UP+=",\"rss_kb\":$RSS_KB,\"stack\":\"${STACK_NAMES[*]}\",\"idle_s\":$S"
-	RES_UP+=",\"idle_csw\":$(( CSW - csw0 )),\"idle_wakeups_per_s\":$wk,\"idle_cpu_ms\":$cpu"
+	RES_UP+=",\"idle_csw\":$(( CSW - csw0 )),\"idle_voluntary_csw\":$(( VCSW - vcsw0 )),\"idle_voluntary_per_s\":$vwk,\"idle_wakeups_per_s\":$wk,\"idle_cpu_ms\":$cpu"
 }
