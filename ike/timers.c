@@ -329,13 +329,29 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
 	sa->probe_out = out;
 }
 
+/*
+ * The first liveness look, on a grid of the probe period shared by every
+ * tunnel: all tunnels then look in the same loop wakeup, and an idle
+ * gateway wakes once per period rather than once per tunnel and period
+ * (libev keeps a repeating timer on its grid).
+ */
+static double probe_first(struct ev_loop *loop, double probe)
+{
+	long long period = (long long)(probe * 1000.0);
+	long long now = (long long)(ev_now(loop) * 1000.0);
+
+	if (period <= 0)
+		return probe;
+	return (double)(period - now % period) / 1000.0;
+}
+
 void ike_timers_established(struct ike_sa *sa)
 {
 	double probe = sa->tun->conf->liveness_probe;
 
 	ev_timer_stop(sa->ike->loop, &sa->probe_timer);
 	if (probe > 0) {
-		ev_timer_init(&sa->probe_timer, on_probe, probe, probe);
+		ev_timer_init(&sa->probe_timer, on_probe, probe_first(sa->ike->loop, probe), probe);
 		sa->probe_timer.data = sa;
 		ev_timer_start(sa->ike->loop, &sa->probe_timer);
 	}
