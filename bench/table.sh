@@ -41,6 +41,7 @@ jq -r '
 		(if . >= 100 then (. | round | tostring) else (. * 1000 | round / 1000 | tostring) end)
 		else tostring end;
 	  def s: if . == null then "-" else "\(num) s" end;
+	  def mega: if . == null then "-" else "\(. / 10000 | round / 100) M" end;
 	  def x($a; $c): if $a == null or $c == null or $c == 0 then "-"
 		else "\($a / $c * 100 | round / 100)x" end;
 	  def med($m; $g): $b.converge.metrics[$m][$g].median;
@@ -124,8 +125,8 @@ jq -r '
 	   else empty end),
 	  (if $b.handshake_cost then
 		(["CPU instructions per IKE handshake as responder (callgrind Ir, \($b.handshake_cost.handshakes) handshakes − none)",
-		  ($hs.cgwd.ir_per_handshake | num), "pluto: \($hs.pluto.ir_per_handshake // $hs.pluto.note // null | num)",
-		  "charon: \($hs.charon.ir_per_handshake | num)",
+		  ($hs.cgwd.ir_per_handshake | mega), "pluto: \($hs.pluto.ir_per_handshake | mega)",
+		  "charon: \($hs.charon.ir_per_handshake | mega)",
 		  "\($hs.pluto.ratio_over_cgwd // "-")x / \($hs.charon.ratio_over_cgwd // "-")x", "", ""] | row)
 	   else empty end)
 ' <<<"$json"
