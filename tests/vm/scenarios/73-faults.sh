@@ -41,7 +41,8 @@
 # Takes 4-6 minutes under TCG, about half of it the lab's start.
 #
 # Environment: CGW_BUILD_DIR (cgwd, cgwctl); CGW_73_FLOOD (route
-# operations in the flood); CGW_LAB_* reach the lab.
+# operations in the flood); CGW_73_KILL_ROUNDS (kill -9 and restart that
+# many times, default 1); CGW_LAB_* reach the lab.
 
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -164,12 +165,15 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		ike_nap 2
 		now_ms
 		local t_kill=$NOW_MS
-		kill -KILL "$PID"
-		until_ok 10 "cgwd to die" eval '! alive $PID' || die "cgwd (pid $PID) survived kill -9"
+		local victim=${OUR_CGWD:-$PID}
+		kill -KILL "$victim"
+		until_ok 10 "cgwd to die" eval '! alive $victim' || die "cgwd (pid $victim) survived kill -9"
 		# The lab's command line (start_cgwd), our own timestamped log.
 		LOG=$T/cgwd-restarted.log
-		mkfifo -m 0600 "$T/cgwd.fifo"
-		_ts_lines <"$T/cgwd.fifo" >"$LOG" &
+		[[ -p $T/cgwd.fifo ]] || mkfifo -m 0600 "$T/cgwd.fifo"
+		log_mark
+		local off=$LOG_OFF
+		_ts_lines <"$T/cgwd.fifo" >>"$LOG" &
 		now_ms
 		local t_start=$NOW_MS
 		# shellcheck disable=SC2086  # CGW_LAB_CGWD_ARGS: words
@@ -178,7 +182,7 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		OUR_CGWD=$!
 		# shellcheck disable=SC2034  # read by cgwd_wait_ctl (ike-lib.sh)
 		CGWD_PID=$OUR_CGWD
-		vm_log "[kill-9] cgwd $PID killed; restarted as pid $OUR_CGWD: $LAB_CGWD -c $LAB_CGWD_CONF ${CGW_LAB_CGWD_ARGS:-}"
+		vm_log "[kill-9] cgwd $victim killed; restarted as pid $OUR_CGWD: $LAB_CGWD -c $LAB_CGWD_CONF ${CGW_LAB_CGWD_ARGS:-}"
 		local WATCH_PID=$OUR_CGWD WATCH_NAME=cgwd
 		cgwd_wait_ctl "$SOCK" || die "the restarted cgwd does not answer on $SOCK"
 		until_ok 90 "both tunnels up and both sessions Established" all_up ||
@@ -197,13 +201,15 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		((K_STATES == 4 && K_LARVAL == 0 && K_CGW_POLICIES == before_pol && K_VTIS == 2)) ||
 			die "kernel state after the restart: $(kcount_str) (larval $K_LARVAL); before: $before"
 		local cleaned="" retries=""
-		grep_line "$LOG" 'xfrm: flush: ' && cleaned=${MATCH#* cgwd: }
-		grep_line "$LOG" 'vti: flush: ' && cleaned+=", ${MATCH#* cgwd: }"
-		count_lines "$LOG" 'failed in [A-Z_]+: '
+		grep_line "$LOG" 'xfrm: flush: ' "$off" && cleaned=${MATCH#* cgwd: }
+		grep_line "$LOG" 'vti: flush: ' "$off" && cleaned+=", ${MATCH#* cgwd: }"
+		count_lines "$LOG" 'failed in [A-Z_]+: ' "$off"
 		if ((COUNT)); then
 			# Not an error in itself (cgwd tries again), but say why, with
 			# the AWS side's view of it.
-			retries="; $COUNT failed attempt(s), tried again: $(grep -E 'failed in [A-Z_]+: ' "$LOG" | sed 's/^[0-9.]* cgwd: //' | tr '\n' ' ')"
+			retries="; $COUNT failed attempt(s), tried again: $(tail -c +$((off + 1)) "$LOG" | grep -E 'failed in [A-Z_]+: ' | sed 's/^[0-9.]* cgwd: //' | tr '\n' ' ')"
+			echo "---- cgwd's log of the restart"
+			tail -c +$((off + 1)) "$LOG" | grep -v -E '\[(xfrm|vti)\]' | head -n 60
 			echo "---- the AWS side's charon.log around the failed attempt(s)"
 			grep -E 'authentication|AUTH|no matching|peer config|unique|INITIAL_CONTACT|deleting|received|sending' \
 				"$LAB_AWS_DIR/charon.log" | tail -n 60
@@ -286,8 +292,13 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 		local secs
 		now_ms; secs=$(( (NOW_MS - t0) / 1000 ))
 		untouched aws-1 "$secs"
-		[[ $(bird_since aws_1) == "$bird1" ]] ||
-			die "the AWS side's BGP session on aws-1 changed state: $bird1 -> $(bird_since aws_1)"
+		# BIRD prints "since" from its monotonic clock: the same session may
+		# show a millisecond apart. Reset or not: did it start before the reload?
+		local bird1_after since_ms
+		bird1_after=$(bird_since aws_1)
+		since_ms=$(date -d "${bird1_after#up }" +%s%3N 2>/dev/null) || since_ms=""
+		[[ $bird1_after == up\ * && -n $since_ms ]] && ((since_ms < t0)) ||
+			die "the AWS side's BGP session on aws-1 changed state during the reload: $bird1 -> $bird1_after"
 		status
 		(($(nb established_count aws-2) == est2 + 1)) ||
 			die "aws-2's session: established $est2 -> $(nb established_count aws-2) times (want one more)"
@@ -415,7 +426,9 @@ if [[ ${CGW_73_HOOK:-} == 1 ]]; then
 
 	all_up || die "the lab handed over with cgwd not all up"
 	route_vti1 || die "the lab handed over without $LAB_VPC_NET via vti1: $ROUTE"
-	case_kill9
+	for ((round = 1; round <= ${CGW_73_KILL_ROUNDS:-1}; round++)); do
+		case_kill9
+	done
 	case_reload_errors
 	case_reload_one
 	case_flood
@@ -445,7 +458,7 @@ on_exit "rm -rf $T"
 st=0
 t0=$EPOCHREALTIME
 CGW_73_HOOK=1 CGW_73_DIR=$T CGW_BUILD_DIR=$BUILD CGW_LAB_EXPECT=up CGW_LAB_GATEWAY=cgwd \
-	CGW_LAB_REKEYS=0 CGW_LAB_CGWD_ARGS="-d xfrm -d vti" CGW_LAB_RUN=$CGW_VM_DIR/scenarios/73-faults.sh \
+	CGW_LAB_REKEYS=0 CGW_LAB_CGWD_ARGS="-d xfrm -d vti -d ike" CGW_LAB_RUN=$CGW_VM_DIR/scenarios/73-faults.sh \
 	CGW_LAB_STATE=/run/cgwt-faults CGW_LAB_PREFIX=cgwt73- CGW_LAB_HOLD=0 \
 	bash "$SRC/lab/lab.sh" >"$T/lab.out" 2>&1 || st=$?
 cat "$T/lab.out"
