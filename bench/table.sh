@@ -94,7 +94,8 @@ jq -r '
 		  ($fm.blackhole_to_gateway_switch_s.cgwd.median | s), ($fm.blackhole_to_gateway_switch_s["libreswan-frr"].median | s), "-",
 		  x($fm.blackhole_to_gateway_switch_s["libreswan-frr"].median; $fm.blackhole_to_gateway_switch_s.cgwd.median),
 		  "≤ dpd-timeout + 1 s = 31 s", yes(if $fm.blackhole_to_gateway_switch_s.cgwd.median then $fm.blackhole_to_gateway_switch_s.cgwd.median <= 31 else null end)] | row),
-		(["… ping gap LAN → VPC (≥ 100/s; ends when the AWS side switches too)",
+		([$b.bgp_failover.raw[]?.ping_rate | select(. != null)] as $pr
+		 | ["… ping gap LAN → VPC (ping at \($pr | min // "?")-\($pr | max // "?")/s, asked for 200/s; ends when the AWS side switches too)",
 		  "\($fm.failover_gap_s.cgwd.median | s), \($fm.failover_lost.cgwd.median | num) lost",
 		  "\($fm.failover_gap_s["libreswan-frr"].median | s), \($fm.failover_lost["libreswan-frr"].median | num) lost", "-",
 		  x($fm.failover_gap_s["libreswan-frr"].median; $fm.failover_gap_s.cgwd.median), "", ""] | row),
