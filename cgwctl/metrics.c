@@ -279,6 +279,9 @@ static const struct family f_dead_peers = { "cgw_peer_dead_total", "counter",
 static const struct family f_cookies = { "cgw_ike_cookies_sent_total", "counter",
 	"IKE_SA_INIT requests from the tunnel's peer address answered with a COOKIE "
 	"(too many half-open SAs: a flood)" };
+static const struct family f_integrity = { "cgw_ike_integrity_failures_total", "counter",
+	"protected IKE messages for the tunnel's IKE SAs that failed the integrity check "
+	"(dropped: forged, corrupted or replayed from elsewhere)" };
 static const struct family f_vti_bytes = { "cgw_vti_bytes_total", "counter",
 	"Bytes through the tunnel's VTI" };
 static const struct family f_vti_packets = { "cgw_vti_packets_total", "counter",
@@ -430,6 +433,11 @@ static bool tunnel_dead_peers(struct json_object *t, int64_t *v)
 static bool tunnel_cookies(struct json_object *t, int64_t *v)
 {
 	return get_int(t, "cookies_sent", v);
+}
+
+static bool tunnel_integrity(struct json_object *t, int64_t *v)
+{
+	return get_int(t, "integrity_failures", v);
 }
 
 /* obj[key] when it is a boolean, as 0 or 1. */
@@ -584,6 +592,7 @@ int metrics_print(struct json_object *st, FILE *out)
 		per_tunnel(&e, &f_ike_rekeys, tunnels, tunnel_ike_rekeys);
 		per_tunnel(&e, &f_dead_peers, tunnels, tunnel_dead_peers);
 		per_tunnel(&e, &f_cookies, tunnels, tunnel_cookies);
+		per_tunnel(&e, &f_integrity, tunnels, tunnel_integrity);
 		per_direction(&e, &f_vti_bytes, tunnels, "bytes_in", "bytes_out", false);
 		per_direction(&e, &f_vti_packets, tunnels, "packets_in", "packets_out", false);
 		neighbors(&e, get_array(st, "neighbors"));
