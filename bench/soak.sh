@@ -48,9 +48,6 @@ host() {
 	export CGW_SOAK_WARMUP=${CGW_SOAK_WARMUP:-$((secs >= 1800 ? 600 : secs / 4))}
 	export CGW_VM_TIMEOUT=${CGW_VM_TIMEOUT:-$((secs + 1800))}
 	export CGW_SCENARIO_TIMEOUT=$CGW_VM_TIMEOUT
-	# Under a loaded host, TCG's timer check at boot can fail ("IO-APIC +
-	# timer doesn't work") and panic the guest: skip it.
-	export CGW_VM_APPEND=${CGW_VM_APPEND:-no_timer_check}
 	[[ $EUID -eq 0 ]] || { echo "soak.sh: run as root (the VM harness needs it)" >&2; exit 1; }
 	[[ -x $CGW_BUILD_DIR/daemon/cgwd ]] ||
 		{ echo "soak.sh: no $CGW_BUILD_DIR/daemon/cgwd: build first or set CGW_BUILD_DIR" >&2; exit 1; }
