@@ -164,3 +164,22 @@ esp_packets() {
 	awk '/lifetime current:/ { cur = 1; next }
 		cur && /\(packets\)/ { gsub(/.*, |\(packets\).*/, ""); print; exit }' <<<"$out"
 }
+
+# run_lab NAME OUT: run lab/lab.sh (its settings in the caller's CGW_LAB_*
+# environment, e.g. `CGW_LAB_RUN=hook.sh run_lab 72-secrets "$T/lab.out"`),
+# keep its output in OUT and print it; skip when the lab skips, fail with
+# its first FAIL line when it fails, and fail when a hook NAME passed
+# without its final "PASS: NAME" line.
+run_lab() {
+	local name=$1 out=$2 st=0
+	bash "$CGW_VM_DIR/../../lab/lab.sh" >"$out" 2>&1 || st=$?
+	cat "$out"
+	case $st in
+	0) ;;
+	77) skip "the lab skipped: $(grep -m1 'SKIP:' "$out" || echo '?')" ;;
+	*) fail "$name: the lab or its hook failed (exit $st): $(grep -m1 -E '^FAIL:' "$out" ||
+		grep -m1 'FAIL:' "$out" || echo 'no FAIL line')" ;;
+	esac
+	[[ -z ${CGW_LAB_RUN:-} ]] || grep -q "^PASS: $name" "$out" ||
+		fail "the hook passed without its final PASS line"
+}

@@ -284,15 +284,7 @@ start_check() {
 }
 start_check
 
-st=0
 CGW_72_HOOK=1 CGW_72_DIR=$T CGW_BUILD_DIR=$BUILD CGW_LAB_EXPECT=up CGW_LAB_GATEWAY=cgwd \
 	CGW_LAB_REKEYS=0 CGW_LAB_CGWD_ARGS="-v -d all" CGW_LAB_RUN=$CGW_VM_DIR/scenarios/72-secrets.sh \
 	CGW_LAB_STATE=/run/cgwt-secrets CGW_LAB_PREFIX=cgwt72- CGW_LAB_HOLD=0 \
-	bash "$SRC/lab/lab.sh" >"$T/lab.out" 2>&1 || st=$?
-cat "$T/lab.out"
-case $st in
-0) ;;
-77) skip "the lab skipped: $(grep -m1 'SKIP:' "$T/lab.out" || echo '?')" ;;
-*) fail "72-secrets: the lab or its hook failed (exit $st): $(grep -m1 -E 'FAIL:' "$T/lab.out" || echo 'no FAIL line')" ;;
-esac
-grep -q '^PASS: 72-secrets' "$T/lab.out" || fail "the hook passed without its final PASS line"
+	run_lab 72-secrets "$T/lab.out"

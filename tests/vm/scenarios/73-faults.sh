@@ -455,17 +455,9 @@ T=$(mktemp -d /tmp/cgwt-73.XXXXXX)
 readonly T
 on_exit "rm -rf $T"
 
-st=0
 t0=$EPOCHREALTIME
 CGW_73_HOOK=1 CGW_73_DIR=$T CGW_BUILD_DIR=$BUILD CGW_LAB_EXPECT=up CGW_LAB_GATEWAY=cgwd \
 	CGW_LAB_REKEYS=0 CGW_LAB_CGWD_ARGS="-d xfrm -d vti -d ike" CGW_LAB_RUN=$CGW_VM_DIR/scenarios/73-faults.sh \
 	CGW_LAB_STATE=/run/cgwt-faults CGW_LAB_PREFIX=cgwt73- CGW_LAB_HOLD=0 \
-	bash "$SRC/lab/lab.sh" >"$T/lab.out" 2>&1 || st=$?
-cat "$T/lab.out"
-case $st in
-0) ;;
-77) skip "the lab skipped: $(grep -m1 'SKIP:' "$T/lab.out" || echo '?')" ;;
-*) fail "73-faults: the lab or its hook failed (exit $st): $(grep -m1 -E '^FAIL:' "$T/lab.out" || grep -m1 'FAIL:' "$T/lab.out" || echo 'no FAIL line')" ;;
-esac
-grep -q '^PASS: 73-faults' "$T/lab.out" || fail "the hook passed without its final PASS line"
+	run_lab 73-faults "$T/lab.out"
 pass "73-faults in $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000000 )) s (lab start included)"
